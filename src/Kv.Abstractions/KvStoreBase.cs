@@ -1,0 +1,236 @@
+using System.Text.Json.Serialization.Metadata;
+
+namespace Kv;
+
+/// <summary>
+/// The base of every backend's store. Its public methods check arguments and encode values, the same way on
+/// every backend, before any I/O; then they call a <c>…CoreAsync</c> method that the backend implements on
+/// already-valid keys, TTLs and payloads.
+/// </summary>
+/// <remarks>
+/// For backend authors. A core method receives the key as the user gave it (already validated); the backend
+/// maps it to a physical key with <see cref="KvKeyLayout.Compose(string, string)"/> or keeps namespaces apart
+/// in its own way. TTLs arrive validated and rounded up to the millisecond.
+/// </remarks>
+public abstract class KvStoreBase : IAtomicKvStore
+{
+    /// <summary>Creates the store of a namespace.</summary>
+    /// <param name="namespacePath">The namespace path (see <see cref="KvKeyLayout"/>).</param>
+    /// <param name="serializer">The value serializer.</param>
+    protected KvStoreBase(string namespacePath, KvValueSerializer serializer)
+    {
+        ArgumentNullException.ThrowIfNull(namespacePath);
+        ArgumentNullException.ThrowIfNull(serializer);
+        NamespacePath = namespacePath;
+        Serializer = serializer;
+    }
+
+    /// <summary>The path of this store's namespace, e.g. <c>sessions:admin</c>.</summary>
+    public string NamespacePath { get; }
+
+    /// <summary>The value serializer.</summary>
+    protected KvValueSerializer Serializer { get; }
+
+    /// <inheritdoc />
+    public IAtomicKvStore Namespace(string name) => CreateChild(KvKeyLayout.ChildPath(NamespacePath, name));
+
+    IKvStore IKvStore.Namespace(string name) => Namespace(name);
+
+    /// <inheritdoc />
+    public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        ValueTask<KvValue> read = GetCoreAsync(key, includeExpiry: false, cancellationToken);
+
+        // An in-process backend completes synchronously: decode without an async state machine.
+        // (.Result on a ValueTask that has completed successfully does not block.)
+        return read.IsCompletedSuccessfully
+            ? new ValueTask<T?>(Serializer.Deserialize<T>(read.Result))
+            : AwaitGetAsync<T>(read, typeInfo: null);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<T?> GetAsync<T>(string key, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        cancellationToken.ThrowIfCancellationRequested();
+        return AwaitGetAsync(GetCoreAsync(key, includeExpiry: false, cancellationToken), typeInfo);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<KvEntry<T>?> GetEntryAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        return AwaitEntryAsync<T>(GetCoreAsync(key, includeExpiry: true, cancellationToken), typeInfo: null);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<KvEntry<T>?> GetEntryAsync<T>(string key, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        cancellationToken.ThrowIfCancellationRequested();
+        return AwaitEntryAsync(GetCoreAsync(key, includeExpiry: true, cancellationToken), typeInfo);
+    }
+
+    /// <inheritdoc />
+    public ValueTask SetAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        TimeSpan? ttl = KvTtl.Normalize(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return SetCoreAsync(key, Serializer.Serialize(value), ttl, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask SetAsync<T>(string key, T value, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        TimeSpan? ttl = KvTtl.Normalize(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return SetCoreAsync(key, Serializer.Serialize(value, typeInfo), ttl, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        return DeleteCoreAsync(key, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        return ExistsCoreAsync(key, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ExpireAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        TimeSpan normalized = KvTtl.Normalize(ttl);
+        cancellationToken.ThrowIfCancellationRequested();
+        return ExpireCoreAsync(key, normalized, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> IncrementAsync(string key, long by = 1, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        TimeSpan? ttl = KvTtl.Normalize(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return IncrementCoreAsync(key, by, ttl, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> SetIfNotExistsAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        TimeSpan? ttl = KvTtl.Normalize(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return SetIfNotExistsCoreAsync(key, Serializer.Serialize(value), ttl, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> SetIfNotExistsAsync<T>(string key, T value, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        KvKeyRules.ValidateKey(key);
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        TimeSpan? ttl = KvTtl.Normalize(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return SetIfNotExistsCoreAsync(key, Serializer.Serialize(value, typeInfo), ttl, cancellationToken);
+    }
+
+    /// <summary>Creates the store of a child namespace.</summary>
+    /// <param name="namespacePath">The child's path, already validated.</param>
+    /// <returns>The child's store.</returns>
+    protected abstract IAtomicKvStore CreateChild(string namespacePath);
+
+    /// <summary>Reads a key. A missing or expired key is <see cref="KvValue.Missing"/>.</summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="includeExpiry">Whether the caller needs <see cref="KvValue.ExpiresAt"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The stored value.</returns>
+    protected abstract ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken);
+
+    /// <summary>Stores a value, replacing any earlier one; without a TTL the entry is permanent.</summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="value">The encoded value.</param>
+    /// <param name="ttl">The validated TTL, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the value is stored.</returns>
+    protected abstract ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken);
+
+    /// <summary>Stores a value only when the key is missing or expired, atomically with its TTL.</summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="value">The encoded value.</param>
+    /// <param name="ttl">The validated TTL, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the value was stored.</returns>
+    protected abstract ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a key.</summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether a live entry was deleted.</returns>
+    protected abstract ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Tells whether a key holds a live entry.</summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the key exists.</returns>
+    protected abstract ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Sets the TTL of a live entry.</summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="ttl">The validated TTL.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the key existed.</returns>
+    protected abstract ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds to an integer atomically; creates a missing key with <paramref name="by"/> and <paramref name="ttl"/>.
+    /// Throws <see cref="KvErrorCode.NotNumeric"/> or <see cref="KvErrorCode.Overflow"/> without changing anything.
+    /// </summary>
+    /// <param name="key">The validated key.</param>
+    /// <param name="by">The amount to add.</param>
+    /// <param name="ttl">The TTL of a created key, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The new value.</returns>
+    protected abstract ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken);
+
+    /// <summary>The exception for an increment on a value that is not a 64-bit integer.</summary>
+    /// <returns>A <see cref="KvErrorCode.NotNumeric"/> exception.</returns>
+    protected static KvException NotNumeric() =>
+        new(KvErrorCode.NotNumeric, "The stored value is not a 64-bit integer and cannot be incremented.");
+
+    /// <summary>The exception for an increment that would overflow.</summary>
+    /// <returns>An <see cref="KvErrorCode.Overflow"/> exception.</returns>
+    protected static KvException Overflow() =>
+        new(KvErrorCode.Overflow, "The increment would overflow a 64-bit integer.");
+
+    private async ValueTask<T?> AwaitGetAsync<T>(ValueTask<KvValue> read, JsonTypeInfo<T>? typeInfo)
+    {
+        KvValue value = await read.ConfigureAwait(false);
+        return typeInfo is null ? Serializer.Deserialize<T>(value) : Serializer.Deserialize(value, typeInfo);
+    }
+
+    private async ValueTask<KvEntry<T>?> AwaitEntryAsync<T>(ValueTask<KvValue> read, JsonTypeInfo<T>? typeInfo)
+    {
+        KvValue value = await read.ConfigureAwait(false);
+        if (!value.HasValue)
+        {
+            return null;
+        }
+
+        T? decoded = typeInfo is null ? Serializer.Deserialize<T>(value) : Serializer.Deserialize(value, typeInfo);
+        return new KvEntry<T>(decoded, value.ExpiresAt);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Kv;
+
+/// <summary>
+/// Encodes values to the payload every backend stores and decodes them back, with System.Text.Json.
+/// </summary>
+/// <remarks>
+/// <para>Values are UTF-8 JSON. <see cref="byte"/> arrays are stored raw behind <see cref="RawBytesMarker"/>,
+/// never as base64. Reading a value as a type it cannot become throws <see cref="KvErrorCode.InvalidValue"/>.</para>
+/// <para>The default options are <see cref="JsonSerializerDefaults.General"/> with named floating-point
+/// literals allowed, so <see cref="double.NaN"/> and infinities round-trip.</para>
+/// </remarks>
+public sealed class KvValueSerializer
+{
+    /// <summary>The first byte of a raw <see cref="byte"/> array payload. UTF-8 never uses it, so no JSON text starts with it.</summary>
+    public const byte RawBytesMarker = 0xFF;
+
+    private readonly bool _cacheDecoded;
+
+    /// <summary>Creates a serializer.</summary>
+    /// <param name="options">The JSON options; <see langword="null"/> for <see cref="CreateDefaultOptions"/>.
+    /// The options are made read-only.</param>
+    public KvValueSerializer(JsonSerializerOptions? options = null)
+    {
+        options ??= CreateDefaultOptions();
+        if (!options.IsReadOnly)
+        {
+            options.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
+            options.MakeReadOnly();
+        }
+
+        Options = options;
+
+        // A decoded copy of a string or primitive equals what decoding the payload gives, unless a custom
+        // converter changes how such values are written. Only then is the copy not trusted.
+        _cacheDecoded = options.Converters.Count == 0;
+    }
+
+    /// <summary>A serializer with the default options.</summary>
+    public static KvValueSerializer Default { get; } = new();
+
+    /// <summary>The JSON options in use (read-only).</summary>
+    public JsonSerializerOptions Options { get; }
+
+    /// <summary>Creates the default options: general defaults, with NaN and infinities allowed.</summary>
+    /// <returns>New, writable options.</returns>
+    [RequiresUnreferencedCode("The default options use reflection-based serialization metadata.")]
+    [RequiresDynamicCode("The default options use reflection-based serialization metadata.")]
+    public static JsonSerializerOptions CreateDefaultOptions() => new(JsonSerializerDefaults.General)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+    };
+
+    /// <summary>Encodes <paramref name="value"/> with the options' metadata for <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The type of the value.</typeparam>
+    /// <param name="value">The value.</param>
+    /// <returns>The stored form.</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be serialized.</exception>
+    public KvValue Serialize<T>(T value) =>
+        value is byte[] bytes ? Raw(bytes) : Serialize(value, GetTypeInfo<T>());
+
+    /// <summary>Encodes <paramref name="value"/> with the given metadata.</summary>
+    /// <typeparam name="T">The type of the value.</typeparam>
+    /// <param name="value">The value.</param>
+    /// <param name="typeInfo">The serialization metadata.</param>
+    /// <returns>The stored form.</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be serialized.</exception>
+    public KvValue Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        if (value is byte[] bytes)
+        {
+            return Raw(bytes);
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new KvException(KvErrorCode.InvalidValue, $"The value of type {typeof(T)} cannot be serialized: {ex.Message}", ex);
+        }
+
+        return new KvValue(payload, _cacheDecoded && IsImmutableScalar(value) ? value : null);
+    }
+
+    /// <summary>Encodes a 64-bit integer as a JSON number (the form increments work on).</summary>
+    /// <param name="value">The integer.</param>
+    /// <returns>The stored form.</returns>
+    public KvValue FromInteger(long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int written);
+        return new KvValue(digits[..written].ToArray(), _cacheDecoded ? value : null);
+    }
+
+    /// <summary>Decodes a stored value as <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The type to read.</typeparam>
+    /// <param name="value">The stored value.</param>
+    /// <returns>The value, or <see langword="default"/> for a missing key.</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be read as <typeparamref name="T"/>.</exception>
+    public T? Deserialize<T>(in KvValue value)
+    {
+        if (value.Payload is null)
+        {
+            return default;
+        }
+
+        // An in-process backend hands back the immutable copy it kept: no decoding, no allocation.
+        if (value.Decoded is not null && value.Decoded.GetType() == typeof(T))
+        {
+            return (T)value.Decoded;
+        }
+
+        return IsRaw(value.Payload) ? ReadRaw<T>(value.Payload) : Deserialize(value.Payload, GetTypeInfo<T>());
+    }
+
+    /// <summary>Decodes a stored value with the given metadata.</summary>
+    /// <typeparam name="T">The type to read.</typeparam>
+    /// <param name="value">The stored value.</param>
+    /// <param name="typeInfo">The serialization metadata.</param>
+    /// <returns>The value, or <see langword="default"/> for a missing key.</returns>
+    [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Instance API, like its reflection-based sibling.")]
+    public T? Deserialize<T>(in KvValue value, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        if (value.Payload is null)
+        {
+            return default;
+        }
+
+        return IsRaw(value.Payload) ? ReadRaw<T>(value.Payload) : Deserialize(value.Payload, typeInfo);
+    }
+
+    /// <summary>
+    /// Reads a payload as a 64-bit integer the way an increment does: only JSON integers (<c>0</c> or an optional
+    /// minus and digits without a leading zero) in range. Strings, booleans, fractions and exponents are not integers.
+    /// </summary>
+    /// <param name="payload">The payload.</param>
+    /// <param name="value">The integer.</param>
+    /// <returns><see langword="true"/> when the payload is an integer in range.</returns>
+    public static bool TryParseInteger(ReadOnlySpan<byte> payload, out long value)
+    {
+        value = 0;
+        int start = payload.Length > 0 && payload[0] == (byte)'-' ? 1 : 0;
+        if (payload.Length == start || payload.Length > 20)
+        {
+            return false;
+        }
+
+        // The same grammar Redis's INCRBY accepts, so both backends agree on what an integer is.
+        if (payload[start] == (byte)'0' && (payload.Length > start + 1 || start == 1))
+        {
+            return false;
+        }
+
+        foreach (byte b in payload[start..])
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+        }
+
+        return Utf8Parser.TryParse(payload, out value, out int consumed) && consumed == payload.Length;
+    }
+
+    private JsonTypeInfo<T> GetTypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+
+    private static KvValue Raw(byte[] bytes)
+    {
+        byte[] payload = new byte[bytes.Length + 1];
+        payload[0] = RawBytesMarker;
+        bytes.CopyTo(payload.AsSpan(1));
+        return new KvValue(payload);
+    }
+
+    private static bool IsRaw(byte[] payload) => payload.Length > 0 && payload[0] == RawBytesMarker;
+
+    private static T ReadRaw<T>(byte[] payload)
+    {
+        if (typeof(T) == typeof(byte[]) || typeof(T) == typeof(object))
+        {
+            // A new array every time: the caller may change it without changing what is stored.
+            return (T)(object)payload.AsSpan(1).ToArray();
+        }
+
+        throw new KvException(KvErrorCode.InvalidValue, $"The stored value is a byte array and cannot be read as {typeof(T)}.");
+    }
+
+    private static T? Deserialize<T>(byte[] payload, JsonTypeInfo<T> typeInfo)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(payload, typeInfo);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new KvException(KvErrorCode.InvalidValue, $"The stored value cannot be read as {typeof(T)}: {ex.Message}", ex);
+        }
+    }
+
+    private static bool IsImmutableScalar<T>(T value) => value is string or bool or int or long or double or decimal or Guid;
+}
