@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+
+namespace Kv.Internal;
+
+/// <summary>
+/// A min-heap of expiry deadlines, so a GC pass visits only what is due instead of every entry.
+/// </summary>
+/// <remarks>
+/// <para>Invariant: every live entry with a TTL has at least one item here whose deadline is at or before its
+/// expiry. Writers keep it cheaply: a write that keeps or extends the deadline of a live TTL entry adds nothing
+/// (the earlier item still covers it); only a new TTL, or a shorter one, adds an item. When the GC pops an
+/// item whose entry was extended, it puts the item back at the entry's current deadline. So a sliding
+/// session touched on every request costs one item, not one per touch.</para>
+/// <para>Every method holds the lock for O(log n) per item, and <see cref="TakeDue"/> for one bounded slice.</para>
+/// </remarks>
+internal sealed class ExpiryIndex
+{
+    private readonly Lock _gate = new();
+    private readonly PriorityQueue<ExpiryItem, long> _heap = new();
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _heap.Count;
+            }
+        }
+    }
+
+    public void Add(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
+    {
+        lock (_gate)
+        {
+            _heap.Enqueue(new ExpiryItem(table, key), deadlineTicks);
+        }
+    }
+
+    /// <summary>Moves at most <paramref name="max"/> items due at <paramref name="nowTicks"/> into <paramref name="due"/>.</summary>
+    public void TakeDue(long nowTicks, List<ExpiryItem> due, int max)
+    {
+        lock (_gate)
+        {
+            while (due.Count < max && _heap.TryPeek(out ExpiryItem item, out long deadline) && deadline <= nowTicks)
+            {
+                _heap.Dequeue();
+                due.Add(item);
+            }
+        }
+    }
+}
+
+internal readonly record struct ExpiryItem(ConcurrentDictionary<string, MemoryEntry> Table, string Key);

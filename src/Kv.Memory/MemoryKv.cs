@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Kv.Internal;
+
+namespace Kv;
+
+/// <summary>
+/// The in-process Kv backend: thread-safe, lock-free reads, expiry checked on every read, atomic increment and
+/// set-if-not-exists. For one process; use the Redis backend when several processes share data.
+/// </summary>
+/// <remarks>
+/// <para>Values are stored encoded (as on every backend), so a stored object is a copy: changing the object
+/// after <c>SetAsync</c> does not change what is stored, and every read returns a new object.</para>
+/// <para>An expired entry is invisible from the instant its TTL passes. Its memory is freed by
+/// <see cref="CollectExpired"/>, which the hosted GC service calls every <see cref="MemoryKvOptions.GcInterval"/>.
+/// A pass costs in proportion to the entries that expired, not to the store's size.</para>
+/// </remarks>
+public sealed class MemoryKv : AtomicKvAdaptor
+{
+    // How many due expiry items one GC slice takes under the index lock before it lets writers in again.
+    internal const int GcSliceSize = 256;
+
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MemoryEntry>> _tables = new(StringComparer.Ordinal);
+    private readonly ExpiryIndex _expiry = new();
+    private readonly long _maxEntries;
+    private readonly long _maxBytes;
+    private long _entryCount;
+    private long _byteCount;
+
+    /// <summary>Creates a store with the default options, the system clock and the default serializer.</summary>
+    public MemoryKv()
+        : this(new MemoryKvOptions())
+    {
+    }
+
+    /// <summary>Creates a store.</summary>
+    /// <param name="options">The memory options; validated now.</param>
+    /// <param name="timeProvider">The clock expiry is measured on; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="serializer">The value serializer; <see langword="null"/> for <see cref="KvValueSerializer.Default"/>.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public MemoryKv(MemoryKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string[] problems = [.. options.Validate()];
+        if (problems.Length > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        Serializer = serializer ?? KvValueSerializer.Default;
+        _maxEntries = options.MaxEntries ?? long.MaxValue;
+        _maxBytes = options.MaxBytes ?? long.MaxValue;
+    }
+
+    /// <summary>The physical entries held, expired-but-not-yet-collected ones included.</summary>
+    public long EntryCount => Interlocked.Read(ref _entryCount);
+
+    /// <summary>The bytes the entries take, counted as for <see cref="MemoryKvOptions.MaxBytes"/>.</summary>
+    public long ByteCount => Interlocked.Read(ref _byteCount);
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal KvValueSerializer Serializer { get; }
+
+    internal ExpiryIndex Expiry => _expiry;
+
+    /// <inheritdoc />
+    public override IAtomicKvStore Namespace(string name) => CreateStore(KvKeyLayout.ChildPath(null, name));
+
+    /// <summary>
+    /// Runs one GC pass now: removes the entries whose TTL has passed. The pass visits only entries that are
+    /// due, and holds the expiry index's lock for one slice of at most a few hundred items at a time.
+    /// </summary>
+    /// <returns>How many entries it removed.</returns>
+    public int CollectExpired()
+    {
+        long now = TimeProvider.GetUtcNow().UtcTicks;
+        int removed = 0;
+        var due = new List<ExpiryItem>(GcSliceSize);
+        do
+        {
+            due.Clear();
+            _expiry.TakeDue(now, due, GcSliceSize);
+            foreach (ExpiryItem item in due)
+            {
+                removed += CollectOne(item, now);
+            }
+        }
+        while (due.Count == GcSliceSize);
+
+        return removed;
+    }
+
+    internal IAtomicKvStore CreateStore(string namespacePath) =>
+        new MemoryKvStore(this, namespacePath, _tables.GetOrAdd(namespacePath, static _ => new(StringComparer.Ordinal)));
+
+    /// <summary>Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and a change of bytes.</summary>
+    /// <returns><see langword="false"/> when the write would pass a limit; nothing is reserved then.</returns>
+    internal bool TryReserve(bool addsEntry, long byteDelta)
+    {
+        if (addsEntry && Interlocked.Increment(ref _entryCount) > _maxEntries)
+        {
+            Interlocked.Decrement(ref _entryCount);
+            return false;
+        }
+
+        if (byteDelta != 0 && Interlocked.Add(ref _byteCount, byteDelta) > _maxBytes && byteDelta > 0)
+        {
+            Interlocked.Add(ref _byteCount, -byteDelta);
+            if (addsEntry)
+            {
+                Interlocked.Decrement(ref _entryCount);
+            }
+
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reserves room for a write, collecting expired entries once if a limit is reached.</summary>
+    /// <exception cref="KvException"><see cref="KvErrorCode.CapacityExceeded"/> when there is still no room.</exception>
+    internal void Reserve(bool addsEntry, long byteDelta)
+    {
+        if (TryReserve(addsEntry, byteDelta))
+        {
+            return;
+        }
+
+        // Expired entries are already gone for every reader; freeing them is not eviction.
+        CollectExpired();
+        if (!TryReserve(addsEntry, byteDelta))
+        {
+            throw new KvException(
+                KvErrorCode.CapacityExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"The memory store is full (MaxEntries {Format(_maxEntries)}, MaxBytes {Format(_maxBytes)}); the write was not applied and nothing was evicted."));
+        }
+
+        static string Format(long limit) => limit == long.MaxValue ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture);
+    }
+
+    internal void Release(bool removesEntry, long bytes)
+    {
+        if (removesEntry)
+        {
+            Interlocked.Decrement(ref _entryCount);
+        }
+
+        Interlocked.Add(ref _byteCount, -bytes);
+    }
+
+    private int CollectOne(ExpiryItem item, long now)
+    {
+        while (item.Table.TryGetValue(item.Key, out MemoryEntry? entry))
+        {
+            if (!entry.HasTtl)
+            {
+                return 0; // Made permanent since: nothing to collect.
+            }
+
+            if (!entry.IsExpiredAt(now))
+            {
+                // Extended since this item was added: keep covering it at its current deadline.
+                _expiry.Add(item.Table, item.Key, entry.ExpiresAtTicks);
+                return 0;
+            }
+
+            // Removes only the entry seen here; if a writer replaced it meanwhile, look again.
+            if (item.Table.TryRemove(new KeyValuePair<string, MemoryEntry>(item.Key, entry)))
+            {
+                Release(removesEntry: true, entry.Size);
+                return 1;
+            }
+        }
+
+        return 0;
+    }
+}
