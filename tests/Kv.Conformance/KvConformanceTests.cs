@@ -1,0 +1,29 @@
+using Xunit;
+
+namespace Kv.Conformance;
+
+/// <summary>
+/// The Kv contract (KV-SPEC "Semantics"), stated once. Each backend's test project derives a sealed class from
+/// this one and hands it an <see cref="IKvTestBackend"/>; every test here then runs on that backend.
+/// </summary>
+public abstract partial class KvConformanceTests : IAsyncLifetime
+{
+    protected KvConformanceTests(IKvTestBackend backend)
+    {
+        Backend = backend;
+        Adaptor = backend.CreateAdaptor();
+
+        // Every test works under a namespace of its own, so tests can share one server.
+        Root = Adaptor.Namespace("t" + Guid.NewGuid().ToString("N"));
+    }
+
+    protected IKvTestBackend Backend { get; }
+
+    protected AtomicKvAdaptor Adaptor { get; }
+
+    protected IAtomicKvStore Root { get; }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await Backend.DisposeAsync();
+}
