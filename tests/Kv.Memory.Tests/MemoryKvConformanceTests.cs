@@ -1,0 +1,29 @@
+using Kv.Conformance;
+
+namespace Kv.Memory.Tests;
+
+/// <summary>The shared Kv contract, run on <see cref="MemoryKv"/> with a fake clock.</summary>
+public sealed class MemoryKvConformanceTests() : KvConformanceTests(new MemoryTestBackend());
+
+internal sealed class MemoryTestBackend : IKvTestBackend
+{
+    private readonly FakeTimeProvider _clock = new();
+    private readonly MemoryKv _kv;
+
+    public MemoryTestBackend() => _kv = new MemoryKv(new MemoryKvOptions(), _clock);
+
+    public TimeProvider TimeProvider => _clock;
+
+    public TimeSpan ExpiryPrecision => TimeSpan.Zero;
+
+    // One process, one store: every "instance" is the same adaptor.
+    public AtomicKvAdaptor CreateAdaptor() => _kv;
+
+    public ValueTask AdvanceTimeAsync(TimeSpan by)
+    {
+        _clock.Advance(by);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
