@@ -65,6 +65,9 @@ public sealed class MemoryKv : AtomicKvAdaptor
 
     internal ExpiryIndex Expiry => _expiry;
 
+    /// <summary>How many expiry index items the last GC pass visited: the measure of its cost, for tests.</summary>
+    internal int LastPassVisited { get; private set; }
+
     /// <inheritdoc />
     public override IAtomicKvStore Namespace(string name) => CreateStore(KvKeyLayout.ChildPath(null, name));
 
@@ -77,6 +80,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
     {
         long now = TimeProvider.GetUtcNow().UtcTicks;
         int removed = 0;
+        int visited = 0;
         var due = new List<ExpiryItem>(GcSliceSize);
         do
         {
@@ -86,9 +90,12 @@ public sealed class MemoryKv : AtomicKvAdaptor
             {
                 removed += CollectOne(item, now);
             }
+
+            visited += due.Count;
         }
         while (due.Count == GcSliceSize);
 
+        LastPassVisited = visited;
         return removed;
     }
 

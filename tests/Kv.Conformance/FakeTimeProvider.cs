@@ -34,6 +34,18 @@ public sealed class FakeTimeProvider : TimeProvider
     /// <inheritdoc />
     public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
+    /// <summary>The periods of the timers that are running now (one-shot timers show as infinite).</summary>
+    public IReadOnlyList<TimeSpan> ActiveTimerPeriods
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Where(t => t.DueAt is not null).Select(t => t.Period).ToArray();
+            }
+        }
+    }
+
     /// <summary>Moves the clock forward, firing every timer that falls due on the way.</summary>
     public void Advance(TimeSpan by)
     {
@@ -82,6 +94,8 @@ public sealed class FakeTimeProvider : TimeProvider
         private TimeSpan _period = Timeout.InfiniteTimeSpan;
 
         public DateTimeOffset? DueAt { get; private set; }
+
+        public TimeSpan Period => _period;
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
