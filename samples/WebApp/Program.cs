@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Kv;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+
+// One call: MemoryKv as the AtomicKvAdaptor, its hosted GC, options from the "Kv" section.
+builder.Services.AddKv().AddNamespace("notes");
+builder.Services.AddProblemDetails();
+
+WebApplication app = builder.Build();
+
+// Kv's argument errors (bad key, bad TTL, a value that is not an integer...) become 400s.
+app.UseExceptionHandler(error => error.Run(async context =>
+{
+    Exception? exception = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
+    (int status, string title) = exception is KvException kv && kv.Code != KvErrorCode.StoreOperationFailed
+        ? (StatusCodes.Status400BadRequest, kv.Code.ToString())
+        : (StatusCodes.Status500InternalServerError, "Store failure");
+    context.Response.StatusCode = status;
+    await Results.Problem(title: title, detail: exception?.Message, statusCode: status).ExecuteAsync(context);
+}));
+
+app.MapGet("/", () => Results.Text(
+    "Kv sample. Try: curl -X PUT localhost:5000/kv/notes/hello -H 'Content-Type: application/json' -d '\"world\"'; curl localhost:5000/kv/notes/hello"));
+
+// Any namespace and key: the value is whatever JSON the client sent.
+app.MapGet("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, CancellationToken ct) =>
+{
+    KvEntry<JsonElement>? entry = await kv.Namespace(ns).GetEntryAsync<JsonElement>(key, ct);
+    return entry is null ? Results.NotFound() : Results.Ok(new { value = entry.Value, expiresAt = entry.ExpiresAt });
+});
+
+app.MapPut("/kv/{ns}/{key}", async (string ns, string key, JsonElement value, int? ttlSeconds, AtomicKvAdaptor kv, CancellationToken ct) =>
+{
+    KvSetOptions? options = ttlSeconds is { } seconds ? KvSetOptions.WithTtl(TimeSpan.FromSeconds(seconds)) : null;
+    await kv.Namespace(ns).SetAsync(key, value, options, ct);
+    return Results.NoContent();
+});
+
+app.MapDelete("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, CancellationToken ct) =>
+    await kv.Namespace(ns).DeleteAsync(key, ct) ? Results.NoContent() : Results.NotFound());
+
+// A counter: atomic increments, even under concurrent requests.
+app.MapPost("/counters/{key}", async (string key, AtomicKvAdaptor kv, CancellationToken ct) =>
+    Results.Ok(new { value = await kv.Namespace("counters").IncrementAsync(key, 1, null, ct) }));
+
+// A keyed namespace, injected by name.
+app.MapGet("/notes/{key}", async (string key, [Microsoft.Extensions.DependencyInjection.FromKeyedServices("notes")] IAtomicKvStore notes, CancellationToken ct) =>
+    await notes.GetAsync<string>(key, ct) is { } note ? Results.Ok(note) : Results.NotFound());
+
+app.Run();
+
+/// <summary>The sample's entry point, public so tests can host it.</summary>
+public partial class Program;
