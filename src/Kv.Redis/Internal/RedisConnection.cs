@@ -1,0 +1,176 @@
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Kv.Internal;
+
+/// <summary>
+/// The one multiplexer a <see cref="RedisKv"/> uses: obtained on first use (so the application starts while Redis
+/// is down), shared by every operation, and disposed at the end only when Kv created it.
+/// </summary>
+internal sealed class RedisConnection : IAsyncDisposable, IDisposable
+{
+    private readonly Func<Task<IConnectionMultiplexer>> _factory;
+    private readonly bool _ownsMultiplexer;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private Task<IDatabase>? _database;
+    private IConnectionMultiplexer? _multiplexer;
+    private bool _disposed;
+
+    private RedisConnection(Func<Task<IConnectionMultiplexer>> factory, bool ownsMultiplexer, ILogger logger)
+    {
+        _factory = factory;
+        _ownsMultiplexer = ownsMultiplexer;
+        _logger = logger;
+    }
+
+    /// <summary>Chooses the connection source, in the order <see cref="RedisKvOptions"/> documents.</summary>
+    public static RedisConnection Create(RedisKvOptions options, Func<IConnectionMultiplexer>? service, ILogger logger)
+    {
+        if (options.ConnectionMultiplexerFactory is { } factory)
+        {
+            return new RedisConnection(factory, ownsMultiplexer: false, logger);
+        }
+
+        ConfigurationOptions? configuration = options.ConfigurationOptions?.Clone()
+            ?? (string.IsNullOrWhiteSpace(options.Configuration) ? null : ConfigurationOptions.Parse(options.Configuration));
+        if (configuration is not null)
+        {
+            // Kv never gives up on its own connection: the multiplexer keeps reconnecting in the background, and each
+            // operation meanwhile fails within the operation timeout.
+            configuration.AbortOnConnectFail = false;
+            return new RedisConnection(
+                async () =>
+                {
+                    Log.Connecting(logger, configuration.EndPoints);
+                    return await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+                },
+                ownsMultiplexer: true,
+                logger);
+        }
+
+        if (service is not null)
+        {
+            return new RedisConnection(() => Task.FromResult(service()), ownsMultiplexer: false, logger);
+        }
+
+        throw new ArgumentException(
+            "Redis Kv needs a connection: set Configuration, ConfigurationOptions or ConnectionMultiplexerFactory.",
+            nameof(options));
+    }
+
+    /// <summary>
+    /// Returns the database, connecting on first use. Concurrent first callers share one attempt; after a failed
+    /// attempt the next call tries again.
+    /// </summary>
+    public Task<IDatabase> GetDatabaseAsync()
+    {
+        Task<IDatabase>? current = Volatile.Read(ref _database);
+        if (current is { IsFaulted: false, IsCanceled: false })
+        {
+            return current;
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_database is null || _database.IsFaulted || _database.IsCanceled)
+            {
+                _database = ConnectAsync();
+            }
+
+            return _database;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        IConnectionMultiplexer? multiplexer = Detach();
+        if (multiplexer is not null && _ownsMultiplexer)
+        {
+            // Lets commands in flight finish; bounded by the multiplexer's sync timeout even against a frozen server.
+            await multiplexer.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
+            multiplexer.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        IConnectionMultiplexer? multiplexer = Detach();
+        if (multiplexer is not null && _ownsMultiplexer)
+        {
+            multiplexer.Dispose();
+        }
+    }
+
+    private async Task<IDatabase> ConnectAsync()
+    {
+        IConnectionMultiplexer multiplexer;
+        try
+        {
+            multiplexer = await _factory().ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The Redis connection factory returned no multiplexer.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ConnectFailed(_logger, ex.GetType().Name);
+            throw new KvException(KvErrorCode.StoreOperationFailed, "Redis Kv could not get its Redis connection; the next operation tries again.", ex);
+        }
+
+        bool disposed;
+        lock (_gate)
+        {
+            disposed = _disposed;
+            if (!disposed)
+            {
+                _multiplexer = multiplexer;
+                multiplexer.ConnectionFailed += OnConnectionFailed;
+                multiplexer.ConnectionRestored += OnConnectionRestored;
+            }
+        }
+
+        if (disposed)
+        {
+            // The adaptor was disposed while this connection was being made: nobody else will release it.
+            if (_ownsMultiplexer)
+            {
+                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+                multiplexer.Dispose();
+            }
+
+            throw new ObjectDisposedException(nameof(RedisKv));
+        }
+
+        return multiplexer.GetDatabase();
+    }
+
+    private IConnectionMultiplexer? Detach()
+    {
+        IConnectionMultiplexer? multiplexer;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return null;
+            }
+
+            _disposed = true;
+            multiplexer = _multiplexer;
+            _multiplexer = null;
+        }
+
+        if (multiplexer is not null)
+        {
+            multiplexer.ConnectionFailed -= OnConnectionFailed;
+            multiplexer.ConnectionRestored -= OnConnectionRestored;
+        }
+
+        return multiplexer;
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        Log.ConnectionFailed(_logger, e.EndPoint, e.ConnectionType, e.FailureType);
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        Log.ConnectionRestored(_logger, e.EndPoint, e.ConnectionType);
+}

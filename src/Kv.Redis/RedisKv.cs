@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.IO;
+using System.Net.Sockets;
+using Kv.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Kv;
+
+/// <summary>
+/// The Redis Kv backend, on StackExchange.Redis: the store for applications that run as several instances, on one
+/// Redis server or on Redis Cluster. Same contract as <see cref="MemoryKv"/>.
+/// </summary>
+/// <remarks>
+/// <para>A key is stored under <see cref="RedisKvOptions.InstanceName"/> followed by the layout of
+/// <see cref="KvKeyLayout"/>: namespace <c>sessions</c> → <c>admin</c>, key <c>user:1</c> is the Redis key
+/// <c>sessions:admin::user:1</c> (with <c>InstanceName = "myapp:"</c>, <c>myapp:sessions:admin::user:1</c>).</para>
+/// <para>Every operation is one round trip: a single command (<c>GET</c>, <c>SET … PX</c>, <c>SET … NX PX</c>,
+/// <c>DEL</c>, <c>EXISTS</c>, <c>PEXPIRE</c>) or a single Lua script (read with expiry, increment). Every operation
+/// completes within <see cref="RedisKvOptions.OperationTimeout"/>; a failure of Redis (connection lost, timeout,
+/// server error) throws <see cref="KvException"/> with <see cref="KvErrorCode.StoreOperationFailed"/> and the cause
+/// as inner exception. The connection recovers by itself once Redis is back.</para>
+/// </remarks>
+public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
+{
+    private readonly RedisConnection _connection;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    /// <summary>Creates an adaptor. It connects on first use, not here.</summary>
+    /// <param name="options">The Redis options; validated now. They are read once: later changes have no effect.</param>
+    /// <param name="timeProvider">The clock of expiry instants and operation timeouts; <see langword="null"/> for
+    /// <see cref="TimeProvider.System"/>.</param>
+    /// <param name="serializer">The value serializer; <see langword="null"/> for <see cref="KvValueSerializer.Default"/>.</param>
+    /// <param name="loggerFactory">Creates the adaptor's logger; <see langword="null"/> for no logging.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public RedisKv(RedisKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null, ILoggerFactory? loggerFactory = null)
+        : this(options, multiplexerService: null, timeProvider, serializer, loggerFactory)
+    {
+    }
+
+    /// <summary>Creates an adaptor that falls back to the application's multiplexer from dependency injection.</summary>
+    internal RedisKv(
+        RedisKvOptions options,
+        Func<IConnectionMultiplexer>? multiplexerService,
+        TimeProvider? timeProvider,
+        KvValueSerializer? serializer,
+        ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string[] problems = [.. options.Validate(hasMultiplexerService: multiplexerService is not null)];
+        if (problems.Length > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        Serializer = serializer ?? KvValueSerializer.Default;
+        InstanceName = options.InstanceName ?? string.Empty;
+        OperationTimeout = options.OperationTimeout;
+        _logger = loggerFactory?.CreateLogger<RedisKv>() ?? NullLogger<RedisKv>.Instance;
+        _connection = RedisConnection.Create(options, multiplexerService, _logger);
+    }
+
+    /// <summary>The prefix in front of every physical key (<see cref="RedisKvOptions.InstanceName"/>); empty for none.</summary>
+    public string InstanceName { get; }
+
+    /// <summary>How long one operation may take (<see cref="RedisKvOptions.OperationTimeout"/>).</summary>
+    public TimeSpan OperationTimeout { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal KvValueSerializer Serializer { get; }
+
+    /// <inheritdoc />
+    public override IAtomicKvStore Namespace(string name)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new RedisKvStore(this, KvKeyLayout.ChildPath(null, name));
+    }
+
+    /// <summary>Releases the multiplexer when Kv created it; one from the application or a factory is left open.</summary>
+    /// <returns>A task that completes when the connection is closed.</returns>
+    public ValueTask DisposeAsync() =>
+        Interlocked.Exchange(ref _disposed, 1) == 0 ? _connection.DisposeAsync() : ValueTask.CompletedTask;
+
+    /// <summary>Releases the multiplexer when Kv created it; one from the application or a factory is left open.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs one Redis call under the operation timeout and the caller's cancellation, and turns every failure of
+    /// Redis into <see cref="KvErrorCode.StoreOperationFailed"/>.
+    /// </summary>
+    /// <remarks>
+    /// StackExchange.Redis 1.x does not time out async calls against a server that stopped answering, so the
+    /// timeout is enforced here. A call that times out or is cancelled keeps running inside the multiplexer and may
+    /// still be applied; its late outcome is observed so it cannot surface as an unobserved task exception.
+    /// </remarks>
+    internal async ValueTask<TResult> ExecuteAsync<TState, TResult>(
+        string operation,
+        TState state,
+        Func<IDatabase, TState, Task<TResult>> command,
+        CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Task<TResult> call = RunAsync(state, command);
+        try
+        {
+            return await call.WaitAsync(OperationTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex) when (!call.IsCompleted)
+        {
+            ObserveLateOutcome(call);
+            Log.OperationTimedOut(_logger, operation, OperationTimeout);
+            throw new KvException(
+                KvErrorCode.StoreOperationFailed,
+                string.Create(CultureInfo.InvariantCulture, $"The Redis operation {operation} did not complete within {OperationTimeout}; it may or may not have been applied."),
+                ex);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            ObserveLateOutcome(call);
+            throw;
+        }
+        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
+        {
+            throw;
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            Log.OperationFailed(_logger, operation, ex.GetType().Name);
+            throw new KvException(
+                KvErrorCode.StoreOperationFailed,
+                $"The Redis operation {operation} failed ({ex.GetType().Name}); the inner exception is the cause.",
+                ex);
+        }
+    }
+
+    private async Task<TResult> RunAsync<TState, TResult>(TState state, Func<IDatabase, TState, Task<TResult>> command)
+    {
+        IDatabase database = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        return await command(database, state).ConfigureAwait(false);
+    }
+
+    // Failures of the store itself. A KvException (a failed connect, or NotNumeric) already says what happened, and
+    // anything else is a bug in Kv that must not be disguised as a Redis failure.
+    private static bool IsStoreFailure(Exception ex) =>
+        ex is RedisException or TimeoutException or IOException or SocketException or ObjectDisposedException or OperationCanceledException;
+
+    private static void ObserveLateOutcome(Task call) =>
+        call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+}

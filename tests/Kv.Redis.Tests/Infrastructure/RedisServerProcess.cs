@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Kv.Redis.Tests.Infrastructure;
+
+/// <summary>
+/// One <c>redis-server</c> process the tests started themselves: loopback only, persistence off, its own temporary
+/// directory. It is stopped, frozen and thawed by the PID it was started with, never by name, so no other Redis on
+/// the machine is touched.
+/// </summary>
+public sealed partial class RedisServerProcess : IAsyncDisposable
+{
+    public const string InstallHint = "Install it with: sudo apt-get install -y redis-server";
+
+    // Every process started here, so none outlives the test run even if a fixture is never disposed.
+    private static readonly ConcurrentDictionary<int, Process> Started = new();
+
+    private readonly string[] _extraArguments;
+    private Process? _process;
+
+    static RedisServerProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (Process process in Started.Values)
+            {
+                TryKill(process);
+            }
+        };
+    }
+
+    private RedisServerProcess(int port, string directory, string[] extraArguments)
+    {
+        Port = port;
+        Directory = directory;
+        _extraArguments = extraArguments;
+    }
+
+    public int Port { get; }
+
+    public string EndPoint => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+
+    public string Directory { get; }
+
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>Finds a Redis binary on PATH (or in the usual Debian places); fails with an install hint when missing.</summary>
+    public static string FindBinary(string name)
+    {
+        IEnumerable<string> directories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/bin", "/usr/local/bin", "/usr/sbin"]);
+        foreach (string directory in directories)
+        {
+            string candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"The Redis tests need {name}, which is not installed (not on PATH, /usr/bin or /usr/local/bin). {InstallHint} "
+            + "(./test.sh does this), or set KV_TEST_REDIS=host:port to use a running server.");
+    }
+
+    /// <summary>Starts a server on a free loopback port; retries with another port if one was taken meanwhile.</summary>
+    /// <param name="extraArguments">More redis-server arguments.</param>
+    public static async Task<RedisServerProcess> StartAsync(params string[] extraArguments)
+    {
+        string binary = FindBinary("redis-server");
+        Exception? last = null;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            int port = FreePort();
+            string directory = Path.Combine(Path.GetTempPath(), "kv-redis-tests", Guid.NewGuid().ToString("N"));
+            System.IO.Directory.CreateDirectory(directory);
+            var server = new RedisServerProcess(port, directory, extraArguments);
+            try
+            {
+                await server.StartProcessAsync(binary);
+                return server;
+            }
+            catch (Exception ex) when (ex is IOException or TimeoutException)
+            {
+                last = ex;
+                await server.DisposeAsync();
+            }
+        }
+
+        throw new InvalidOperationException("Could not start redis-server on a free loopback port.", last);
+    }
+
+    /// <summary>Returns a loopback TCP port nobody listens on right now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the server again on the same port, with the same directory (its data is gone: persistence is off).</summary>
+    public Task RestartAsync() => StartProcessAsync(FindBinary("redis-server"));
+
+    /// <summary>Stops the server: SIGKILL to the PID this fixture started, then waits for it to exit.</summary>
+    public async Task StopAsync()
+    {
+        Process? process = _process;
+        _process = null;
+        if (process is null)
+        {
+            return;
+        }
+
+        TryKill(process);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(wait.Token);
+        Started.TryRemove(process.Id, out _);
+        process.Dispose();
+    }
+
+    /// <summary>Freezes the server (SIGSTOP): it keeps its connections open but answers nothing.</summary>
+    public void Freeze() => Signal(SigStop);
+
+    /// <summary>Lets a frozen server run again (SIGCONT).</summary>
+    public void Thaw() => Signal(SigCont);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { } process && !process.HasExited)
+        {
+            Signal(SigCont); // A stopped process would not die of SIGTERM; SIGKILL works either way, but thaw first.
+        }
+
+        await StopAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The temporary directory is left for the OS to clean: nothing depends on it after the server is gone.
+        }
+    }
+
+    private async Task StartProcessAsync(string binary)
+    {
+        var start = new ProcessStartInfo(binary)
+        {
+            UseShellExecute = false,
+            WorkingDirectory = Directory,
+        };
+        string port = Port.ToString(CultureInfo.InvariantCulture);
+        foreach (string argument in (string[])[
+            "--port", port, "--bind", "127.0.0.1", "--protected-mode", "yes",
+            "--save", "", "--appendonly", "no", "--dir", Directory,
+            "--logfile", Path.Combine(Directory, "redis.log"), "--daemonize", "no",
+            .. _extraArguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(start) ?? throw new IOException("redis-server did not start.");
+        Started[process.Id] = process;
+        _process = process;
+
+        // Up within a bounded wait: a server that does not answer PING by then failed to start (e.g. port taken).
+        DateTime deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                Started.TryRemove(process.Id, out _);
+                _process = null;
+                throw new IOException($"redis-server exited at start (code {process.ExitCode}): {LogTail()}");
+            }
+
+            try
+            {
+                await using RespConnection connection = await RespConnection.ConnectAsync("127.0.0.1", Port);
+                if (await connection.CommandTextAsync("PING") == "PONG")
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or RespErrorException)
+            {
+                // Not listening yet (or still loading): try again until the deadline.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                await StopAsync();
+                throw new TimeoutException($"redis-server on port {port} did not answer PING: {LogTail()}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private string LogTail()
+    {
+        string log = Path.Combine(Directory, "redis.log");
+        return File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "(no log)";
+    }
+
+    private void Signal(int signal)
+    {
+        if (_process is { HasExited: false } process && Kill(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
+    private static void TryKill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited between the check and the kill: nothing left to stop.
+        }
+    }
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using Kv.Internal;
+using Kv.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kv.Redis.Tests;
+
+/// <summary>
+/// Failures of Redis itself, on a server of this class's own that the tests stop, freeze and restart by its PID:
+/// every call fails with StoreOperationFailed within the operation timeout (never a hang, never a silent success),
+/// and the same adaptor works again once Redis is back.
+/// </summary>
+public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : IClassFixture<DedicatedRedisServerFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    // Generous: the bound only proves the call did not hang; no test asserts how long anything took.
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(10);
+
+    private readonly ListLoggerProvider _logs = new();
+    private RedisKv _kv = null!;
+
+    public async Task InitializeAsync()
+    {
+        // A test that failed half-way must not leave the next one a stopped or frozen server.
+        redis.Server.Thaw();
+        if (redis.Server.ProcessId is null)
+        {
+            await redis.Server.RestartAsync();
+        }
+
+        _kv = CreateAdaptor();
+    }
+
+    public async Task DisposeAsync()
+    {
+        redis.Server.Thaw();
+        await _kv.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Stopped_server_fails_every_operation_with_StoreOperationFailed_and_the_same_adaptor_recovers_after_restart()
+    {
+        IAtomicKvStore store = _kv.Namespace("failover");
+        await store.SetAsync("before", 1);
+
+        await redis.Server.StopAsync();
+
+        foreach ((string name, Func<Task> operation) in Operations(store))
+        {
+            KvException error = await FailsWithinTimeout(operation, name);
+            Assert.NotNull(error.InnerException);
+        }
+
+        await redis.Server.RestartAsync();
+
+        // The multiplexer reconnects by itself (about half a second after the server is back); no restart of the app.
+        await EventuallySucceeds(() => store.SetAsync("after", 2).AsTask());
+        Assert.Equal(2, await store.GetAsync<int>("after"));
+        Assert.Equal(3, await store.IncrementAsync("after"));
+        Assert.False(await store.ExistsAsync("before")); // Persistence is off: the restarted server is empty.
+    }
+
+    [Fact]
+    public async Task Frozen_server_fails_within_the_timeout_instead_of_hanging_and_works_again_when_thawed()
+    {
+        IAtomicKvStore store = _kv.Namespace("frozen");
+        await store.SetAsync("k", 1);
+
+        redis.Server.Freeze();
+        try
+        {
+            KvException error = await FailsWithinTimeout(() => store.GetAsync<int>("k").AsTask(), "Get");
+            Assert.IsType<TimeoutException>(error.InnerException);
+            await FailsWithinTimeout(() => store.IncrementAsync("k").AsTask(), "Increment");
+        }
+        finally
+        {
+            redis.Server.Thaw();
+        }
+
+        await EventuallySucceeds(() => store.GetAsync<int>("k").AsTask());
+        Assert.True(await store.ExistsAsync("k"));
+    }
+
+    [Fact]
+    public async Task Cancellation_against_a_frozen_server_throws_OperationCanceledException()
+    {
+        IAtomicKvStore store = _kv.Namespace("cancel");
+        await store.SetAsync("k", 1);
+
+        redis.Server.Freeze();
+        try
+        {
+            using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.GetAsync<int>("k", cancellation.Token).AsTask());
+        }
+        finally
+        {
+            redis.Server.Thaw();
+        }
+    }
+
+    [Fact]
+    public async Task Failures_are_logged_with_their_event_ids_and_without_keys()
+    {
+        IAtomicKvStore store = _kv.Namespace("secret-namespace");
+        await store.SetAsync("secret-key", "secret-value");
+
+        redis.Server.Freeze();
+        try
+        {
+            await FailsWithinTimeout(() => store.GetAsync<string>("secret-key").AsTask(), "Get");
+        }
+        finally
+        {
+            redis.Server.Thaw();
+        }
+
+        await redis.Server.StopAsync();
+        await FailsWithinTimeout(() => store.SetAsync("secret-key", "secret-value").AsTask(), "Set");
+        await redis.Server.RestartAsync();
+        await EventuallySucceeds(() => store.ExistsAsync("secret-key").AsTask());
+
+        int[] ids = [.. _logs.Events.Select(e => e.EventId.Id)];
+        Assert.Contains(Log.ConnectingEventId, ids);
+        Assert.Contains(Log.OperationTimedOutEventId, ids);
+        Assert.Contains(Log.ConnectionFailedEventId, ids);
+        Assert.Contains(Log.OperationFailedEventId, ids);
+        Assert.All(_logs.Events, e =>
+        {
+            Assert.DoesNotContain("secret", e.Message, StringComparison.Ordinal);
+            Assert.Equal(typeof(RedisKv).FullName, e.Category);
+        });
+    }
+
+    [Fact]
+    public async Task App_starts_while_redis_is_down_and_works_once_redis_is_up()
+    {
+        await redis.Server.StopAsync();
+
+        using IHost host = new HostBuilder()
+            .ConfigureServices(services => services.AddKv().UseRedis(o =>
+            {
+                o.Configuration = redis.Configuration;
+                o.OperationTimeout = Timeout;
+            }))
+            .Build();
+        await host.StartAsync();
+        IAtomicKvStore store = host.Services.GetRequiredService<AtomicKvAdaptor>().Namespace("late");
+
+        await FailsWithinTimeout(() => store.SetAsync("k", 1).AsTask(), "Set");
+
+        await redis.Server.RestartAsync();
+        await EventuallySucceeds(() => store.SetAsync("k", 1).AsTask());
+        Assert.Equal(1, await store.GetAsync<int>("k"));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Scripts_flushed_from_the_server_are_loaded_again_without_a_failure()
+    {
+        IAtomicKvStore store = _kv.Namespace("scripts");
+        Assert.Equal(1, await store.IncrementAsync("n"));
+        Assert.NotNull(await store.GetEntryAsync<long>("n"));
+
+        await using (RespConnection cli = await RespConnection.ConnectAsync(redis.EndPoint))
+        {
+            Assert.Equal("OK", await cli.CommandTextAsync("SCRIPT", "FLUSH"));
+        }
+
+        Assert.Equal(2, await store.IncrementAsync("n"));
+        Assert.Equal(2, (await store.GetEntryAsync<long>("n"))!.Value);
+        Assert.DoesNotContain(_logs.Events, e => e.EventId.Id == Log.OperationFailedEventId);
+    }
+
+    [Fact]
+    public async Task Disposed_adaptor_throws_ObjectDisposedException()
+    {
+        IAtomicKvStore store = _kv.Namespace("disposed");
+        await _kv.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.GetAsync<int>("k").AsTask());
+        Assert.Throws<ObjectDisposedException>(() => _kv.Namespace("other"));
+    }
+
+    private RedisKv CreateAdaptor() =>
+        new(new RedisKvOptions { Configuration = redis.Configuration, OperationTimeout = Timeout }, loggerFactory: _logs);
+
+    private static IEnumerable<(string Name, Func<Task> Operation)> Operations(IAtomicKvStore store) =>
+    [
+        ("Get", () => store.GetAsync<int>("before").AsTask()),
+        ("GetEntry", () => store.GetEntryAsync<int>("before").AsTask()),
+        ("Set", () => store.SetAsync("k", 1).AsTask()),
+        ("SetWithTtl", () => store.SetAsync("k", 1, KvSetOptions.WithTtl(TimeSpan.FromMinutes(1))).AsTask()),
+        ("SetIfNotExists", () => store.SetIfNotExistsAsync("k", 1).AsTask()),
+        ("Delete", () => store.DeleteAsync("before").AsTask()),
+        ("Exists", () => store.ExistsAsync("before").AsTask()),
+        ("Expire", () => store.ExpireAsync("before", TimeSpan.FromMinutes(1)).AsTask()),
+        ("Increment", () => store.IncrementAsync("n").AsTask()),
+    ];
+
+    private static async Task<KvException> FailsWithinTimeout(Func<Task> operation, string name)
+    {
+        var clock = Stopwatch.StartNew();
+        KvException error = await Assert.ThrowsAsync<KvException>(operation);
+        Assert.True(clock.Elapsed < Timeout + Margin, $"{name} took {clock.Elapsed} to fail; the operation timeout is {Timeout}.");
+        Assert.Equal(KvErrorCode.StoreOperationFailed, error.Code);
+        return error;
+    }
+
+    private static async Task EventuallySucceeds(Func<Task> operation)
+    {
+        // Bounded: Redis is back and the multiplexer reconnects within a second or two; 30 s means it never will.
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await operation();
+                return;
+            }
+            catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+}
