@@ -125,11 +125,10 @@ public abstract partial class KvConformanceTests
         const int tasks = 32;
         const int perTask = 50;
         AtomicKvAdaptor[] adaptors = [Adaptor, Backend.CreateAdaptor(), Backend.CreateAdaptor(), Backend.CreateAdaptor()];
-        string path = ((KvStoreBase)Root).NamespacePath;
 
         await Task.WhenAll(Enumerable.Range(0, tasks).Select(i => Task.Run(async () =>
         {
-            IAtomicKvStore store = adaptors[i % adaptors.Length].Namespace(path);
+            IAtomicKvStore store = adaptors[i % adaptors.Length].Namespace(RootName);
             for (int j = 0; j < perTask; j++)
             {
                 await store.IncrementAsync("counter");
@@ -187,13 +186,12 @@ public abstract partial class KvConformanceTests
     public async Task Concurrent_set_if_not_exists_from_64_tasks_has_exactly_one_winner()
     {
         AtomicKvAdaptor[] adaptors = [Adaptor, Backend.CreateAdaptor(), Backend.CreateAdaptor(), Backend.CreateAdaptor()];
-        string path = ((KvStoreBase)Root).NamespacePath;
         using var start = new ManualResetEventSlim();
 
         Task<bool>[] attempts = Enumerable.Range(0, 64).Select(i => Task.Run(async () =>
         {
             start.Wait();
-            return await adaptors[i % adaptors.Length].Namespace(path).SetIfNotExistsAsync("lock", i, KvSetOptions.WithTtl(Ttl));
+            return await adaptors[i % adaptors.Length].Namespace(RootName).SetIfNotExistsAsync("lock", i, KvSetOptions.WithTtl(Ttl));
         })).ToArray();
         start.Set();
         bool[] results = await Task.WhenAll(attempts);

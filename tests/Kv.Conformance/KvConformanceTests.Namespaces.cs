@@ -133,7 +133,7 @@ public abstract partial class KvConformanceTests
         await Root.Namespace("x").Namespace("y").SetAsync("k", 7);
 
         Assert.Equal(7, await Root.Namespace("x").Namespace("y").GetAsync<int>("k"));
-        Assert.Equal(7, await Backend.CreateAdaptor().Namespace(((KvStoreBase)Root).NamespacePath).Namespace("x").Namespace("y").GetAsync<int>("k"));
+        Assert.Equal(7, await Backend.CreateAdaptor().Namespace(RootName).Namespace("x").Namespace("y").GetAsync<int>("k"));
     }
 
     [Fact]

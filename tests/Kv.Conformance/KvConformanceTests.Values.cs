@@ -329,10 +329,9 @@ public abstract partial class KvConformanceTests
     public async Task Adaptors_of_one_backend_share_data()
     {
         AtomicKvAdaptor other = Backend.CreateAdaptor();
-        string path = ((KvStoreBase)Root).NamespacePath;
 
         await Root.SetAsync("shared", "from one");
 
-        Assert.Equal("from one", await other.Namespace(path).GetAsync<string>("shared"));
+        Assert.Equal("from one", await other.Namespace(RootName).GetAsync<string>("shared"));
     }
 }

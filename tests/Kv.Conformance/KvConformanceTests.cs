@@ -14,12 +14,16 @@ public abstract partial class KvConformanceTests : IAsyncLifetime
         Adaptor = backend.CreateAdaptor();
 
         // Every test works under a namespace of its own, so tests can share one server.
-        Root = Adaptor.Namespace("t" + Guid.NewGuid().ToString("N"));
+        RootName = "t" + Guid.NewGuid().ToString("N");
+        Root = Adaptor.Namespace(RootName);
     }
 
     protected IKvTestBackend Backend { get; }
 
     protected AtomicKvAdaptor Adaptor { get; }
+
+    /// <summary>The name of <see cref="Root"/>: take it from another adaptor to reach the same data.</summary>
+    protected string RootName { get; }
 
     protected IAtomicKvStore Root { get; }
 
