@@ -4,7 +4,14 @@ using Kv;
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
 // One call: MemoryKv as the AtomicKvAdaptor, its hosted GC, options from the "Kv" section.
-builder.Services.AddKv().AddNamespace("notes");
+IKvBuilder kv = builder.Services.AddKv().AddNamespace("notes");
+
+// Redis by configuration alone: Kv__Provider=Redis, and the server in Kv__Redis__Configuration or in
+// ConnectionStrings__Redis. The code below the registration does not change.
+if (string.Equals(builder.Configuration["Kv:Provider"], "Redis", StringComparison.OrdinalIgnoreCase))
+{
+    kv.UseRedis(o => o.Configuration ??= builder.Configuration.GetConnectionString("Redis"));
+}
 builder.Services.AddProblemDetails();
 
 WebApplication app = builder.Build();

@@ -1,15 +1,57 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Kv.Redis.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace WebApp.Tests;
 
 /// <summary>The sample app in a real host, over HTTP, on the memory default.</summary>
-public sealed class SampleAppTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class MemorySampleAppTests(WebApplicationFactory<Program> factory)
+    : SampleAppTests(factory), IClassFixture<WebApplicationFactory<Program>>;
+
+/// <summary>The same app switched to Redis by configuration alone (Kv:Provider and a connection string).</summary>
+public sealed class RedisSampleAppTests(RedisSampleAppFactory factory)
+    : SampleAppTests(factory), IClassFixture<RedisSampleAppFactory>;
+
+public sealed class RedisSampleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private RedisServerProcess? _server;
+
+    public RedisServerProcess Redis => _server ?? throw new InvalidOperationException("The server has not started.");
+
+    public async Task InitializeAsync() => _server = await RedisServerProcess.StartAsync();
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Kv:Provider", "Redis");
+        builder.UseSetting("ConnectionStrings:Redis", Redis.EndPoint);
+    }
+}
+
+public abstract class SampleAppTests(WebApplicationFactory<Program> factory)
 {
     private readonly HttpClient _client = factory.CreateClient();
+
+    [Fact]
+    public void The_configured_backend_is_in_use()
+    {
+        Kv.AtomicKvAdaptor adaptor = factory.Services.GetRequiredService<Kv.AtomicKvAdaptor>();
+        bool redis = factory is RedisSampleAppFactory;
+
+        Assert.Equal(redis ? "RedisKv" : "MemoryKv", adaptor.GetType().Name);
+    }
 
     [Fact]
     public async Task Put_then_get_returns_the_stored_json()
