@@ -30,8 +30,8 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 
     /// <summary>Creates an adaptor. It connects on first use, not here.</summary>
     /// <param name="options">The Redis options; validated now. They are read once: later changes have no effect.</param>
-    /// <param name="timeProvider">The clock of expiry instants and operation timeouts; <see langword="null"/> for
-    /// <see cref="TimeProvider.System"/>.</param>
+    /// <param name="timeProvider">The clock expiry instants are placed on; <see langword="null"/> for
+    /// <see cref="TimeProvider.System"/>. The operation timeout always runs on real time.</param>
     /// <param name="serializer">The value serializer; <see langword="null"/> for <see cref="KvValueSerializer.Default"/>.</param>
     /// <param name="loggerFactory">Creates the adaptor's logger; <see langword="null"/> for no logging.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
@@ -113,7 +113,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         Task<TResult> call = RunAsync(state, command);
         try
         {
-            return await call.WaitAsync(OperationTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+            // The watchdog runs on real time, not on the injected clock: it guards a socket that can hang, and a
+            // fake clock in a test must neither disable it (a frozen server would hang the test) nor fire it (moving
+            // the clock an hour ahead must not fail calls in flight). Expiry instants use the injected clock.
+            return await call.WaitAsync(OperationTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException ex) when (!call.IsCompleted)
         {

@@ -56,7 +56,8 @@ public sealed class RedisKvOptions
     /// <summary>
     /// How long one operation (connecting included, on first use) may take before it fails with
     /// <see cref="KvErrorCode.StoreOperationFailed"/>. Default 5 seconds; positive, at most
-    /// <see cref="MaxOperationTimeout"/>. Measured on the application's <see cref="TimeProvider"/>.
+    /// <see cref="MaxOperationTimeout"/>. Measured on real time (<see cref="TimeProvider.System"/>), even when the
+    /// application registers another clock, so a fake clock in tests neither disables nor fires it.
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
