@@ -11,11 +11,12 @@ namespace Kv;
 /// <para>Where the connection comes from, first match wins:</para>
 /// <list type="number">
 /// <item><see cref="ConnectionMultiplexerFactory"/>: Kv uses the multiplexer it returns and never disposes it.</item>
+/// <item>An <see cref="IConnectionMultiplexer"/> registered in dependency injection (with <c>UseRedis</c> only): Kv
+/// shares the application's multiplexer and never disposes it. A <see cref="Configuration"/> set as well is ignored,
+/// with a warning (event 2007).</item>
 /// <item><see cref="ConfigurationOptions"/>, else <see cref="Configuration"/>: Kv creates one multiplexer on first use,
 /// with <c>AbortOnConnectFail = false</c> so the application starts (and the multiplexer keeps reconnecting) while
 /// Redis is down, and disposes it with the adaptor.</item>
-/// <item>An <see cref="IConnectionMultiplexer"/> registered in dependency injection (with <c>UseRedis</c> only): Kv
-/// shares the application's multiplexer and never disposes it.</item>
 /// </list>
 /// </remarks>
 public sealed class RedisKvOptions

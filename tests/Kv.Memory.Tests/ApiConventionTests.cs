@@ -6,7 +6,7 @@ namespace Kv.Memory.Tests;
 /// <summary>Conventions the public surface keeps (KV-SPEC "Layout", STYLE.md).</summary>
 public sealed class ApiConventionTests
 {
-    private static readonly Assembly[] Libraries = [typeof(KvAdaptor).Assembly, typeof(MemoryKv).Assembly];
+    private static readonly Assembly[] Libraries = [typeof(KvAdaptor).Assembly, typeof(MemoryKv).Assembly, typeof(RedisKv).Assembly];
 
     public static TheoryData<string> PublicTypes()
     {

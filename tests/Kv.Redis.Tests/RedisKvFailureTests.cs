@@ -74,6 +74,9 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
         {
             KvException error = await FailsWithinTimeout(() => store.GetAsync<int>("k").AsTask(), "Get");
             Assert.IsType<TimeoutException>(error.InnerException);
+
+            // It is Kv's watchdog with the configured timeout that fired, not the default or the client's own.
+            Assert.Contains(Timeout.ToString(), error.Message, StringComparison.Ordinal);
             await FailsWithinTimeout(() => store.IncrementAsync("k").AsTask(), "Increment");
         }
         finally

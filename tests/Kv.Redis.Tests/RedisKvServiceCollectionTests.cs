@@ -1,5 +1,6 @@
 using Kv.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -167,25 +168,33 @@ public sealed class RedisKvServiceCollectionTests(RedisServerFixture redis) : IC
     }
 
     [Fact]
-    public async Task Explicit_connection_settings_win_over_a_multiplexer_registered_in_DI()
+    public async Task A_multiplexer_registered_in_DI_wins_over_connection_settings_and_a_warning_says_so()
     {
-        string clientName = "kv-explicit-" + Guid.NewGuid().ToString("N")[..8];
-        ConnectionMultiplexer appMultiplexer = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",name=app-" + clientName);
+        string clientName = "kv-app-" + Guid.NewGuid().ToString("N")[..8];
+        string ignoredName = "kv-ignored-" + Guid.NewGuid().ToString("N")[..8];
+        ConnectionMultiplexer appMultiplexer = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",name=" + clientName);
         try
         {
+            var logs = new ListLoggerProvider();
             IServiceCollection services = new ServiceCollection();
+            services.AddLogging(b => b.AddProvider(logs));
             services.AddSingleton<IConnectionMultiplexer>(appMultiplexer);
             services.AddKv().UseRedis(o =>
             {
-                o.Configuration = redis.Configuration + ",name=" + clientName;
+                o.Configuration = redis.Configuration + ",name=" + ignoredName;
                 o.InstanceName = _prefix;
             });
             await using RespConnection cli = await RespConnection.ConnectAsync(redis.EndPoint);
 
-            await using ServiceProvider provider = services.BuildServiceProvider();
-            await provider.GetRequiredService<AtomicKvAdaptor>().Namespace("explicit").SetAsync("k", 1);
+            await using (ServiceProvider provider = services.BuildServiceProvider())
+            {
+                await provider.GetRequiredService<AtomicKvAdaptor>().Namespace("shared").SetAsync("k", 1);
 
-            Assert.Contains(" name=" + clientName + " ", await cli.CommandTextAsync("CLIENT", "LIST"), StringComparison.Ordinal);
+                Assert.DoesNotContain(" name=" + ignoredName + " ", await cli.CommandTextAsync("CLIENT", "LIST"), StringComparison.Ordinal);
+                Assert.Contains(logs.Events, e => e.EventId.Id == 2007);
+            }
+
+            Assert.True(appMultiplexer.IsConnected);
         }
         finally
         {

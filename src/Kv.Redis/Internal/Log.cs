@@ -16,6 +16,7 @@ internal static partial class Log
     public const int ConnectionRestoredEventId = 2004;
     public const int OperationTimedOutEventId = 2005;
     public const int OperationFailedEventId = 2006;
+    public const int ConfigurationIgnoredEventId = 2007;
 
     [LoggerMessage(EventId = ConnectingEventId, EventName = "RedisKvConnecting", Level = LogLevel.Information,
         Message = "Redis Kv is connecting to {EndPoints}.")]
@@ -40,4 +41,8 @@ internal static partial class Log
     [LoggerMessage(EventId = OperationFailedEventId, EventName = "RedisKvOperationFailed", Level = LogLevel.Warning,
         Message = "The Redis Kv operation {Operation} failed ({ExceptionType}).")]
     public static partial void OperationFailed(ILogger logger, string operation, string exceptionType);
+
+    [LoggerMessage(EventId = ConfigurationIgnoredEventId, EventName = "RedisKvConfigurationIgnored", Level = LogLevel.Warning,
+        Message = "Redis Kv uses the IConnectionMultiplexer registered in dependency injection; its own Configuration and ConfigurationOptions are ignored.")]
+    public static partial void ConfigurationIgnored(ILogger logger);
 }

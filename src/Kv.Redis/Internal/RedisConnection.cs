@@ -34,6 +34,19 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 
         ConfigurationOptions? configuration = options.ConfigurationOptions?.Clone()
             ?? (string.IsNullOrWhiteSpace(options.Configuration) ? null : ConfigurationOptions.Parse(options.Configuration));
+
+        // The application's own multiplexer comes before a connection string, so the app and Kv share one
+        // connection (StackExchange.Redis's advice) even when a Kv:Redis:Configuration is also present.
+        if (service is not null)
+        {
+            if (configuration is not null)
+            {
+                Log.ConfigurationIgnored(logger);
+            }
+
+            return new RedisConnection(() => Task.FromResult(service()), ownsMultiplexer: false, logger);
+        }
+
         if (configuration is not null)
         {
             // Kv never gives up on its own connection: the multiplexer keeps reconnecting in the background, and each
@@ -47,11 +60,6 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
                 },
                 ownsMultiplexer: true,
                 logger);
-        }
-
-        if (service is not null)
-        {
-            return new RedisConnection(() => Task.FromResult(service()), ownsMultiplexer: false, logger);
         }
 
         throw new ArgumentException(

@@ -101,7 +101,16 @@ public sealed class RedisClusterFixture : RedisTarget
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true); // Started here, stopped here: no redis-cli is left behind.
+            throw new TimeoutException(binary + " did not finish within 60 s.");
+        }
+
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException(new StringBuilder()

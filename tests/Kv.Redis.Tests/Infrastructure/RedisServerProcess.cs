@@ -184,6 +184,15 @@ public sealed partial class RedisServerProcess : IAsyncDisposable
                 await using RespConnection connection = await RespConnection.ConnectAsync("127.0.0.1", Port);
                 if (await connection.CommandTextAsync("PING") == "PONG")
                 {
+                    // The port was free when chosen, but another process may have taken it since: make sure the
+                    // server answering is the one started here, or tests would freeze or stop someone else's.
+                    string info = await connection.CommandTextAsync("INFO", "server") ?? string.Empty;
+                    if (!info.Contains("process_id:" + process.Id.ToString(CultureInfo.InvariantCulture) + "\r\n", StringComparison.Ordinal))
+                    {
+                        await StopAsync();
+                        throw new IOException($"Port {port} is served by another process than the redis-server started here.");
+                    }
+
                     return;
                 }
             }

@@ -49,7 +49,7 @@ public sealed class RedisTestBackend : IKvTestBackend
     /// The real time that may pass between a write and the advance that should leave it just alive: a key written with
     /// TTL t is still there after advancing t − precision as long as the test took less than this in real time.
     /// </summary>
-    public TimeSpan ExpiryPrecision => TimeSpan.FromMilliseconds(500);
+    public TimeSpan ExpiryPrecision => TimeSpan.FromSeconds(30);
 
     public AtomicKvAdaptor CreateAdaptor()
     {
