@@ -16,15 +16,23 @@ builder.Services.AddProblemDetails();
 
 WebApplication app = builder.Build();
 
-// Kv's argument errors (bad key, bad TTL, a value that is not an integer...) become 400s.
+// Kv's errors as HTTP: bad input is the client's fault (400, or 409 for a counter that is not a number);
+// a full store or a failed backend is the server's (507, 503); a stored value the app cannot read is a bug (500).
 app.UseExceptionHandler(error => error.Run(async context =>
 {
     Exception? exception = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
-    (int status, string title) = exception is KvException kv && kv.Code != KvErrorCode.StoreOperationFailed
-        ? (StatusCodes.Status400BadRequest, kv.Code.ToString())
-        : (StatusCodes.Status500InternalServerError, "Store failure");
+    int status = (exception as KvException)?.Code switch
+    {
+        KvErrorCode.InvalidKey or KvErrorCode.InvalidNamespace or KvErrorCode.EmptyNamespace or KvErrorCode.InvalidTtl
+            => StatusCodes.Status400BadRequest,
+        KvErrorCode.NotNumeric or KvErrorCode.Overflow => StatusCodes.Status409Conflict,
+        KvErrorCode.CapacityExceeded => StatusCodes.Status507InsufficientStorage,
+        KvErrorCode.StoreOperationFailed => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
     context.Response.StatusCode = status;
-    await Results.Problem(title: title, detail: exception?.Message, statusCode: status).ExecuteAsync(context);
+    await Results.Problem(title: (exception as KvException)?.Code.ToString() ?? "Error", detail: exception?.Message, statusCode: status)
+        .ExecuteAsync(context);
 }));
 
 app.MapGet("/", () => Results.Text(

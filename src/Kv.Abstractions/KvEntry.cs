@@ -16,6 +16,7 @@ public sealed class KvEntry<T>
     /// <summary>The value. <see langword="null"/> here means a stored <see langword="null"/>: the key exists.</summary>
     public T? Value { get; }
 
-    /// <summary>When the entry expires (UTC, to the millisecond), or <see langword="null"/> when it is permanent.</summary>
+    /// <summary>When the entry expires (UTC), or <see langword="null"/> when it is permanent. On a backend with a
+    /// clock of its own (Redis) it is that backend's remaining TTL placed on the application's clock.</summary>
     public DateTimeOffset? ExpiresAt { get; }
 }

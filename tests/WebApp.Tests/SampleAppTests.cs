@@ -84,6 +84,17 @@ public abstract class SampleAppTests(WebApplicationFactory<Program> factory)
     }
 
     [Fact]
+    public async Task Counter_over_a_value_that_is_not_a_number_is_409()
+    {
+        await _client.PutAsJsonAsync("/kv/counters/text", "ten");
+
+        HttpResponseMessage response = await _client.PostAsync("/counters/text", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("NotNumeric", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Concurrent_counter_requests_lose_no_increment()
     {
         await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => _client.PostAsync("/counters/hits", null)));
