@@ -39,21 +39,32 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<T?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         ValueTask<KvValue> read = GetCoreAsync(key, includeExpiry: false, cancellationToken);
 
         // An in-process backend completes synchronously: decode without an async state machine.
-        // (.Result on a ValueTask that has completed successfully does not block.)
-        return read.IsCompletedSuccessfully
-            ? new ValueTask<T?>(Serializer.Deserialize<T>(read.Result))
-            : AwaitGetAsync<T>(read, typeInfo: null);
+        // (.Result on a ValueTask that has completed successfully does not block.) A value that cannot be read
+        // is reported through the task, as it is when the read completes later.
+        if (!read.IsCompletedSuccessfully)
+        {
+            return AwaitGetAsync<T>(read, typeInfo: null);
+        }
+
+        try
+        {
+            return new ValueTask<T?>(Serializer.Deserialize<T>(read.Result));
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException<T?>(ex);
+        }
     }
 
     /// <inheritdoc />
     public ValueTask<T?> GetAsync<T>(string key, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
         return AwaitGetAsync(GetCoreAsync(key, includeExpiry: false, cancellationToken), typeInfo);
@@ -62,7 +73,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<KvEntry<T>?> GetEntryAsync<T>(string key, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         return AwaitEntryAsync<T>(GetCoreAsync(key, includeExpiry: true, cancellationToken), typeInfo: null);
     }
@@ -70,7 +81,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<KvEntry<T>?> GetEntryAsync<T>(string key, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
         return AwaitEntryAsync(GetCoreAsync(key, includeExpiry: true, cancellationToken), typeInfo);
@@ -79,7 +90,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask SetAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         TimeSpan? ttl = KvTtl.Normalize(options);
         cancellationToken.ThrowIfCancellationRequested();
         return SetCoreAsync(key, Serializer.Serialize(value), ttl, cancellationToken);
@@ -88,7 +99,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask SetAsync<T>(string key, T value, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         TimeSpan? ttl = KvTtl.Normalize(options);
         cancellationToken.ThrowIfCancellationRequested();
@@ -98,7 +109,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         return DeleteCoreAsync(key, cancellationToken);
     }
@@ -106,7 +117,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         return ExistsCoreAsync(key, cancellationToken);
     }
@@ -114,7 +125,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<bool> ExpireAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         TimeSpan normalized = KvTtl.Normalize(ttl);
         cancellationToken.ThrowIfCancellationRequested();
         return ExpireCoreAsync(key, normalized, cancellationToken);
@@ -123,7 +134,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<long> IncrementAsync(string key, long by = 1, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         TimeSpan? ttl = KvTtl.Normalize(options);
         cancellationToken.ThrowIfCancellationRequested();
         return IncrementCoreAsync(key, by, ttl, cancellationToken);
@@ -132,7 +143,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<bool> SetIfNotExistsAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         TimeSpan? ttl = KvTtl.Normalize(options);
         cancellationToken.ThrowIfCancellationRequested();
         return SetIfNotExistsCoreAsync(key, Serializer.Serialize(value), ttl, cancellationToken);
@@ -141,7 +152,7 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <inheritdoc />
     public ValueTask<bool> SetIfNotExistsAsync<T>(string key, T value, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
-        KvKeyRules.ValidateKey(key);
+        ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         TimeSpan? ttl = KvTtl.Normalize(options);
         cancellationToken.ThrowIfCancellationRequested();
@@ -215,6 +226,24 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <returns>An <see cref="KvErrorCode.Overflow"/> exception.</returns>
     protected static KvException Overflow() =>
         new(KvErrorCode.Overflow, "The increment would overflow a 64-bit integer.");
+
+    /// <summary>
+    /// Validates a key with <see cref="KvKeyRules"/>, after a fast check of the common shape: non-empty, at most
+    /// <see cref="KvKeyRules.MaxKeyLength"/> characters, all printable ASCII (one vectorized pass), and not
+    /// starting with <see cref="KvKeyRules.ReservedPrefix"/>. Such a key is valid under every rule, so point
+    /// operations skip the per-character rule loop; any other key, valid or not, goes to the full rules,
+    /// which also give the error.
+    /// </summary>
+    private static void ValidateKey(string key)
+    {
+        if (key is null
+            || key.Length is 0 or > KvKeyRules.MaxKeyLength
+            || key.AsSpan().ContainsAnyExceptInRange(' ', '~')
+            || key.StartsWith(KvKeyRules.ReservedPrefix, StringComparison.Ordinal))
+        {
+            KvKeyRules.ValidateKey(key!);
+        }
+    }
 
     private async ValueTask<T?> AwaitGetAsync<T>(ValueTask<KvValue> read, JsonTypeInfo<T>? typeInfo)
     {

@@ -1,5 +1,10 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -20,7 +25,14 @@ public sealed class KvValueSerializer
     /// <summary>The first byte of a raw <see cref="byte"/> array payload. UTF-8 never uses it, so no JSON text starts with it.</summary>
     public const byte RawBytesMarker = 0xFF;
 
+    // Longer strings go through the serializer: its fixed cost no longer matters there, and its own limits apply.
+    private const int MaxPlainStringLength = 4096;
+
     private readonly bool _cacheDecoded;
+
+    // The ASCII characters System.Text.Json writes as they are (not escaped) with these options; null when strings
+    // are not written by the built-in converter, and the fast string path is off.
+    private readonly SearchValues<char>? _plainStringChars;
 
     /// <summary>Creates a serializer.</summary>
     /// <param name="options">The JSON options; <see langword="null"/> for <see cref="CreateDefaultOptions"/>.
@@ -38,7 +50,16 @@ public sealed class KvValueSerializer
 
         // A decoded copy of a string or primitive equals what decoding the payload gives, unless a custom
         // converter changes how such values are written. Only then is the copy not trusted.
-        _cacheDecoded = options.Converters.Count == 0;
+        // The same holds for numbers written as strings, which a read without AllowReadingFromString rejects.
+        _cacheDecoded = options.Converters.Count == 0 && (options.NumberHandling & JsonNumberHandling.WriteAsString) == 0;
+
+        // Strings are the most common value. When the built-in converter writes them, a string that needs no
+        // escaping is just its UTF-8 bytes in quotes, which Serialize writes without a JSON writer.
+        _plainStringChars = _cacheDecoded
+            && options.TryGetTypeInfo(typeof(string), out JsonTypeInfo? stringInfo)
+            && ReferenceEquals(stringInfo.Converter, JsonMetadataServices.StringConverter)
+            ? PlainAsciiChars(options.Encoder ?? JavaScriptEncoder.Default)
+            : null;
     }
 
     /// <summary>A serializer with the default options.</summary>
@@ -62,8 +83,15 @@ public sealed class KvValueSerializer
     /// <param name="value">The value.</param>
     /// <returns>The stored form.</returns>
     /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be serialized.</exception>
-    public KvValue Serialize<T>(T value) =>
-        value is byte[] bytes ? Raw(bytes) : Serialize(value, GetTypeInfo<T>());
+    public KvValue Serialize<T>(T value)
+    {
+        if (typeof(T) == typeof(string) && value is string text && TryEncodePlainString(text, out byte[]? payload))
+        {
+            return new KvValue(payload, text);
+        }
+
+        return value is byte[] bytes ? Raw(bytes) : Serialize(value, GetTypeInfo<T>());
+    }
 
     /// <summary>Encodes <paramref name="value"/> with the given metadata.</summary>
     /// <typeparam name="T">The type of the value.</typeparam>
@@ -84,7 +112,7 @@ public sealed class KvValueSerializer
         {
             payload = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception ex) when (IsSerializerFailure(ex))
         {
             throw new KvException(KvErrorCode.InvalidValue, $"The value of type {typeof(T)} cannot be serialized: {ex.Message}", ex);
         }
@@ -107,20 +135,13 @@ public sealed class KvValueSerializer
     /// <param name="value">The stored value.</param>
     /// <returns>The value, or <see langword="default"/> for a missing key.</returns>
     /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be read as <typeparamref name="T"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T? Deserialize<T>(in KvValue value)
     {
-        if (value.Payload is null)
-        {
-            return default;
-        }
-
-        // An in-process backend hands back the immutable copy it kept: no decoding, no allocation.
-        if (value.Decoded is not null && value.Decoded.GetType() == typeof(T))
-        {
-            return (T)value.Decoded;
-        }
-
-        return IsRaw(value.Payload) ? ReadRaw<T>(value.Payload) : Deserialize(value.Payload, GetTypeInfo<T>());
+        // An in-process backend hands back the immutable copy it kept: no decoding, no allocation. This check is
+        // all that is inlined into a read; a missing key has no copy (nor payload) and goes to DecodePayload.
+        object? decoded = value.Decoded;
+        return decoded is not null && decoded.GetType() == typeof(T) ? (T)decoded : DecodePayload<T>(value.Payload);
     }
 
     /// <summary>Decodes a stored value with the given metadata.</summary>
@@ -173,6 +194,58 @@ public sealed class KvValueSerializer
         return Utf8Parser.TryParse(payload, out value, out int consumed) && consumed == payload.Length;
     }
 
+    /// <summary>
+    /// Encodes a string of ASCII characters that need no escaping the way System.Text.Json does: its bytes in
+    /// quotes. Returns <see langword="false"/> for any other string, which then goes through the serializer.
+    /// </summary>
+    private bool TryEncodePlainString(string text, [NotNullWhen(true)] out byte[]? payload)
+    {
+        payload = null;
+        if (_plainStringChars is null || text.Length > MaxPlainStringLength || text.AsSpan().ContainsAnyExcept(_plainStringChars))
+        {
+            return false;
+        }
+
+        byte[] bytes = new byte[text.Length + 2];
+        bytes[0] = (byte)'"';
+        Ascii.FromUtf16(text, bytes.AsSpan(1, text.Length), out _);
+        bytes[^1] = (byte)'"';
+        payload = bytes;
+        return true;
+    }
+
+    /// <summary>
+    /// The printable ASCII characters that <paramref name="encoder"/> leaves as they are. System.Text.Json asks the
+    /// encoder whether a string needs escaping and, when it does not, writes the string transcoded between quotes.
+    /// An ASCII character is one UTF-8 byte and the encoder decides each on its own, so asking about each once gives
+    /// the same answers for every string made of them.
+    /// </summary>
+    private static SearchValues<char> PlainAsciiChars(JavaScriptEncoder encoder)
+    {
+        var plain = new List<char>();
+        Span<byte> one = stackalloc byte[1];
+        for (char c = ' '; c <= '~'; c++)
+        {
+            one[0] = (byte)c;
+            if (encoder.FindFirstCharacterToEncodeUtf8(one) < 0)
+            {
+                plain.Add(c);
+            }
+        }
+
+        return SearchValues.Create(CollectionsMarshal.AsSpan(plain));
+    }
+
+    private T? DecodePayload<T>(byte[]? payload)
+    {
+        if (payload is null)
+        {
+            return default;
+        }
+
+        return IsRaw(payload) ? ReadRaw<T>(payload) : Deserialize(payload, GetTypeInfo<T>());
+    }
+
     private JsonTypeInfo<T> GetTypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 
     private static KvValue Raw(byte[] bytes)
@@ -198,15 +271,28 @@ public sealed class KvValueSerializer
 
     private static T? Deserialize<T>(byte[] payload, JsonTypeInfo<T> typeInfo)
     {
+        // Bytes are stored raw; a JSON value is never bytes, even a string that happens to be valid base64.
+        if (typeof(T) == typeof(byte[]) && !"null"u8.SequenceEqual(payload))
+        {
+            throw new KvException(KvErrorCode.InvalidValue, "The stored value is not a byte array and cannot be read as one.");
+        }
+
         try
         {
             return JsonSerializer.Deserialize(payload, typeInfo);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception ex) when (IsSerializerFailure(ex))
         {
             throw new KvException(KvErrorCode.InvalidValue, $"The stored value cannot be read as {typeof(T)}: {ex.Message}", ex);
         }
     }
 
     private static bool IsImmutableScalar<T>(T value) => value is string or bool or int or long or double or decimal or Guid;
+
+    // What System.Text.Json throws for a value it cannot write or read: a cycle or bad JSON (JsonException), an
+    // unsupported type (NotSupportedException), a contract problem (InvalidOperationException), a value the options
+    // forbid, such as NaN without named literals (ArgumentException). A null argument is a bug, not a bad value.
+    private static bool IsSerializerFailure(Exception ex) =>
+        ex is JsonException or NotSupportedException or InvalidOperationException
+        || (ex is ArgumentException && ex is not ArgumentNullException);
 }

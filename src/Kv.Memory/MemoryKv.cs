@@ -20,12 +20,16 @@ public sealed class MemoryKv : AtomicKvAdaptor
     // How many due expiry items one GC slice takes under the index lock before it lets writers in again.
     internal const int GcSliceSize = 256;
 
+    // The expiry index is compacted when it holds more than twice as many items as there are entries, plus this.
+    internal const int CompactionSlack = 4096;
+
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MemoryEntry>> _tables = new(StringComparer.Ordinal);
     private readonly ExpiryIndex _expiry = new();
     private readonly long _maxEntries;
     private readonly long _maxBytes;
     private long _entryCount;
     private long _byteCount;
+    private int _compacting;
 
     /// <summary>Creates a store with the default options, the system clock and the default serializer.</summary>
     public MemoryKv()
@@ -69,7 +73,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
     internal int LastPassVisited { get; private set; }
 
     /// <inheritdoc />
-    public override IAtomicKvStore Namespace(string name) => CreateStore(KvKeyLayout.ChildPath(null, name));
+    public override IAtomicKvStore Namespace(string name) => new MemoryKvStore(this, KvKeyLayout.ChildPath(null, name), Serializer);
 
     /// <summary>
     /// Runs one GC pass now: removes the entries whose TTL has passed. The pass visits only entries that are
@@ -96,15 +100,31 @@ public sealed class MemoryKv : AtomicKvAdaptor
         while (due.Count == GcSliceSize);
 
         LastPassVisited = visited;
+        if (_expiry.Count > (2 * EntryCount) + CompactionSlack)
+        {
+            CompactExpiryIndex();
+        }
+
         return removed;
     }
 
-    internal IAtomicKvStore CreateStore(string namespacePath) =>
-        new MemoryKvStore(this, namespacePath, _tables.GetOrAdd(namespacePath, static _ => new(StringComparer.Ordinal)));
+    /// <summary>Returns an adaptor on this store's data whose stores encode values with <paramref name="serializer"/>.</summary>
+    internal AtomicKvAdaptor WithSerializer(KvValueSerializer serializer) => new SerializerView(this, serializer);
 
-    /// <summary>Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and a change of bytes.</summary>
+    internal ConcurrentDictionary<string, MemoryEntry> GetOrAddTable(string namespacePath) =>
+        _tables.GetOrAdd(namespacePath, static _ => new(StringComparer.Ordinal));
+
+    /// <summary>How many namespaces have a table: only namespaces that were written to.</summary>
+    internal int TableCount => _tables.Count;
+
+    internal ConcurrentDictionary<string, MemoryEntry>? FindTable(string namespacePath) =>
+        _tables.TryGetValue(namespacePath, out ConcurrentDictionary<string, MemoryEntry>? table) ? table : null;
+
+    /// <summary>Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and more bytes.
+    /// A caller that finds no room collects expired entries (they are gone for every reader already, so freeing
+    /// them is not eviction) and tries once more before it fails with <see cref="CapacityExceeded"/>.</summary>
     /// <returns><see langword="false"/> when the write would pass a limit; nothing is reserved then.</returns>
-    internal bool TryReserve(bool addsEntry, long byteDelta)
+    internal bool TryReserve(bool addsEntry, long bytes)
     {
         if (addsEntry && Interlocked.Increment(ref _entryCount) > _maxEntries)
         {
@@ -112,9 +132,9 @@ public sealed class MemoryKv : AtomicKvAdaptor
             return false;
         }
 
-        if (byteDelta != 0 && Interlocked.Add(ref _byteCount, byteDelta) > _maxBytes && byteDelta > 0)
+        if (bytes > 0 && Interlocked.Add(ref _byteCount, bytes) > _maxBytes)
         {
-            Interlocked.Add(ref _byteCount, -byteDelta);
+            Interlocked.Add(ref _byteCount, -bytes);
             if (addsEntry)
             {
                 Interlocked.Decrement(ref _entryCount);
@@ -126,26 +146,10 @@ public sealed class MemoryKv : AtomicKvAdaptor
         return true;
     }
 
-    /// <summary>Reserves room for a write, collecting expired entries once if a limit is reached.</summary>
-    /// <exception cref="KvException"><see cref="KvErrorCode.CapacityExceeded"/> when there is still no room.</exception>
-    internal void Reserve(bool addsEntry, long byteDelta)
-    {
-        if (TryReserve(addsEntry, byteDelta))
-        {
-            return;
-        }
-
-        // Expired entries are already gone for every reader; freeing them is not eviction.
-        CollectExpired();
-        if (!TryReserve(addsEntry, byteDelta))
-        {
-            throw new KvException(
-                KvErrorCode.CapacityExceeded,
-                string.Create(CultureInfo.InvariantCulture, $"The memory store is full (MaxEntries {Format(_maxEntries)}, MaxBytes {Format(_maxBytes)}); the write was not applied and nothing was evicted."));
-        }
-
-        static string Format(long limit) => limit == long.MaxValue ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture);
-    }
+    /// <summary>The error of a write that found no room even after expired entries were collected.</summary>
+    internal KvException CapacityExceeded() => new(
+        KvErrorCode.CapacityExceeded,
+        string.Create(CultureInfo.InvariantCulture, $"The memory store is full (MaxEntries {Format(_maxEntries)}, MaxBytes {Format(_maxBytes)}); the write was not applied and nothing was evicted."));
 
     internal void Release(bool removesEntry, long bytes)
     {
@@ -155,6 +159,48 @@ public sealed class MemoryKv : AtomicKvAdaptor
         }
 
         Interlocked.Add(ref _byteCount, -bytes);
+    }
+
+    private static string Format(long limit) => limit == long.MaxValue ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Drops the items that deletes and rewrites left behind (see <see cref="ExpiryIndex"/>): detaches the heap in
+    /// O(1), then files back, a slice at a time, one item per key that still has a TTL, at a deadline no later than
+    /// the entry's. Runs when the index has grown past twice the entry count, so its cost is amortized over at least
+    /// as many earlier writes. A key rewritten meanwhile is safe: a new TTL or a shorter one adds its own item, and a
+    /// kept or longer one is covered by the item filed back here.
+    /// </summary>
+    private void CompactExpiryIndex()
+    {
+        if (Interlocked.Exchange(ref _compacting, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            PriorityQueue<ExpiryItem, long> detached = _expiry.DetachAll();
+            var filed = new HashSet<ExpiryItem>();
+            var slice = new List<(ExpiryItem Item, long DeadlineTicks)>(GcSliceSize);
+            foreach ((ExpiryItem item, long deadline) in detached.UnorderedItems)
+            {
+                if (item.Table.TryGetValue(item.Key, out MemoryEntry? entry) && entry.HasTtl && filed.Add(item))
+                {
+                    slice.Add((item, Math.Min(deadline, entry.ExpiresAtTicks)));
+                    if (slice.Count == GcSliceSize)
+                    {
+                        _expiry.AddRange(slice);
+                        slice.Clear();
+                    }
+                }
+            }
+
+            _expiry.AddRange(slice);
+        }
+        finally
+        {
+            Volatile.Write(ref _compacting, 0);
+        }
     }
 
     private int CollectOne(ExpiryItem item, long now)
@@ -176,11 +222,18 @@ public sealed class MemoryKv : AtomicKvAdaptor
             // Removes only the entry seen here; if a writer replaced it meanwhile, look again.
             if (item.Table.TryRemove(new KeyValuePair<string, MemoryEntry>(item.Key, entry)))
             {
-                Release(removesEntry: true, entry.Size);
+                Release(removesEntry: true, entry.SizeWith(item.Key));
                 return 1;
             }
         }
 
         return 0;
+    }
+
+    /// <summary>This store's data, with another serializer (the test suite's custom-options cases).</summary>
+    private sealed class SerializerView(MemoryKv kv, KvValueSerializer serializer) : AtomicKvAdaptor
+    {
+        public override IAtomicKvStore Namespace(string name) =>
+            new MemoryKvStore(kv, KvKeyLayout.ChildPath(null, name), serializer);
     }
 }

@@ -11,6 +11,9 @@ public interface IKvTestBackend : IAsyncDisposable
     /// </summary>
     AtomicKvAdaptor CreateAdaptor();
 
+    /// <summary>Returns an adaptor on the same data that encodes values with <paramref name="serializer"/>.</summary>
+    AtomicKvAdaptor CreateAdaptor(KvValueSerializer serializer);
+
     /// <summary>The clock the backend's adaptors read (for <see cref="KvEntry{T}.ExpiresAt"/>).</summary>
     TimeProvider TimeProvider { get; }
 

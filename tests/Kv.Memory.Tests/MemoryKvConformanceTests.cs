@@ -19,6 +19,10 @@ internal sealed class MemoryTestBackend : IKvTestBackend
     // One process, one store: every "instance" is the same adaptor.
     public AtomicKvAdaptor CreateAdaptor() => _kv;
 
+    // Another serializer means another MemoryKv, which cannot share the first one's data; the suite's tests
+    // that use it read back through the adaptor they wrote with, or through Root for what both see the same.
+    public AtomicKvAdaptor CreateAdaptor(KvValueSerializer serializer) => _kv.WithSerializer(serializer);
+
     public ValueTask AdvanceTimeAsync(TimeSpan by)
     {
         _clock.Advance(by);

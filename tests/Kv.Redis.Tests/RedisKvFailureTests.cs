@@ -41,6 +41,24 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
     }
 
     [Fact]
+    public async Task Argument_errors_are_thrown_before_any_io_even_with_the_server_down()
+    {
+        IAtomicKvStore store = _kv.Namespace("arguments");
+        await redis.Server.StopAsync();
+
+        // Each of these would be StoreOperationFailed if it reached the network.
+        Assert.Equal(KvErrorCode.InvalidKey, (await Assert.ThrowsAsync<KvException>(() => store.SetAsync("__reserved", 1).AsTask())).Code);
+        Assert.Equal(KvErrorCode.InvalidTtl, (await Assert.ThrowsAsync<KvException>(() => store.SetAsync("k", 1, KvSetOptions.WithTtl(TimeSpan.Zero)).AsTask())).Code);
+        Assert.Equal(KvErrorCode.InvalidTtl, (await Assert.ThrowsAsync<KvException>(() => store.ExpireAsync("k", TimeSpan.FromDays(-1)).AsTask())).Code);
+        Assert.Equal(KvErrorCode.InvalidKey, (await Assert.ThrowsAsync<KvException>(() => store.IncrementAsync("bad\nkey").AsTask())).Code);
+        Assert.Equal(KvErrorCode.InvalidNamespace, Assert.Throws<KvException>(() => store.Namespace("a:b")).Code);
+
+        var node = new Conformance.Node { Name = "cycle" };
+        node.Next = node;
+        Assert.Equal(KvErrorCode.InvalidValue, (await Assert.ThrowsAsync<KvException>(() => store.SetAsync("k", node).AsTask())).Code);
+    }
+
+    [Fact]
     public async Task Stopped_server_fails_every_operation_with_StoreOperationFailed_and_the_same_adaptor_recovers_after_restart()
     {
         IAtomicKvStore store = _kv.Namespace("failover");

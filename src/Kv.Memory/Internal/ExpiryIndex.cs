@@ -11,12 +11,17 @@ namespace Kv.Internal;
 /// (the earlier item still covers it); only a new TTL, or a shorter one, adds an item. When the GC pops an
 /// item whose entry was extended, it puts the item back at the entry's current deadline. So a sliding
 /// session touched on every request costs one item, not one per touch.</para>
-/// <para>Every method holds the lock for O(log n) per item, and <see cref="TakeDue"/> for one bounded slice.</para>
+/// <para>A delete, or a rewrite without a TTL, leaves its item behind until the item comes due. So that such
+/// stale items cannot pile up (a lock taken and released with a one-hour lease, again and again),
+/// <see cref="MemoryKv"/> compacts the index when it holds more than about twice as many items as the store holds
+/// entries: it detaches the heap in O(1) and files back, in slices, one item per key that still has a TTL.</para>
+/// <para>Every method holds the lock for O(log n) per item, and <see cref="TakeDue"/> and <see cref="AddRange"/>
+/// for one bounded slice.</para>
 /// </remarks>
 internal sealed class ExpiryIndex
 {
     private readonly Lock _gate = new();
-    private readonly PriorityQueue<ExpiryItem, long> _heap = new();
+    private PriorityQueue<ExpiryItem, long> _heap = new();
 
     public int Count
     {
@@ -34,6 +39,25 @@ internal sealed class ExpiryIndex
         lock (_gate)
         {
             _heap.Enqueue(new ExpiryItem(table, key), deadlineTicks);
+        }
+    }
+
+    public void AddRange(List<(ExpiryItem Item, long DeadlineTicks)> items)
+    {
+        lock (_gate)
+        {
+            _heap.EnqueueRange(items);
+        }
+    }
+
+    /// <summary>Takes every item out at once (the index is empty afterwards), for a compaction to file back.</summary>
+    public PriorityQueue<ExpiryItem, long> DetachAll()
+    {
+        lock (_gate)
+        {
+            PriorityQueue<ExpiryItem, long> detached = _heap;
+            _heap = new PriorityQueue<ExpiryItem, long>();
+            return detached;
         }
     }
 

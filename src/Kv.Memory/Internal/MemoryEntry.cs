@@ -1,17 +1,25 @@
+using System.Text;
+
 namespace Kv.Internal;
 
 /// <summary>
 /// One stored entry. Immutable: a write replaces the whole entry with a compare-and-swap, so a reader never
 /// sees half of a write and never takes a lock.
 /// </summary>
-internal sealed class MemoryEntry
+/// <remarks>
+/// <para>Every stored key pays for one entry object, so it is kept small: a permanent entry is two references
+/// (32 bytes with the object header), and only an entry with a TTL is an <see cref="ExpiringMemoryEntry"/>
+/// with its deadline (40 bytes). Create entries with <see cref="Create"/>.</para>
+/// <para>What an entry counts against <see cref="MemoryKvOptions.MaxBytes"/> is not stored either:
+/// <see cref="SizeWith"/> computes it when an entry is added or removed, and a replacement under the same
+/// key changes it by the difference of the payload lengths alone.</para>
+/// </remarks>
+internal class MemoryEntry
 {
-    public MemoryEntry(byte[] payload, object? decoded, long expiresAtTicks, long size)
+    protected MemoryEntry(byte[] payload, object? decoded)
     {
         Payload = payload;
         Decoded = decoded;
-        ExpiresAtTicks = expiresAtTicks;
-        Size = size;
     }
 
     public byte[] Payload { get; }
@@ -20,20 +28,35 @@ internal sealed class MemoryEntry
     public object? Decoded { get; }
 
     /// <summary>UTC ticks at which the entry is gone; 0 for a permanent entry.</summary>
-    public long ExpiresAtTicks { get; }
+    public long ExpiresAtTicks => this is ExpiringMemoryEntry expiring ? expiring.Deadline : 0;
 
-    /// <summary>The bytes this entry counts against <see cref="MemoryKvOptions.MaxBytes"/>.</summary>
-    public long Size { get; }
+    public bool HasTtl => this is ExpiringMemoryEntry;
 
-    public bool HasTtl => ExpiresAtTicks != 0;
+    /// <summary>Creates an entry; <paramref name="expiresAtTicks"/> is 0 for a permanent one.</summary>
+    public static MemoryEntry Create(byte[] payload, object? decoded, long expiresAtTicks) =>
+        expiresAtTicks == 0 ? new MemoryEntry(payload, decoded) : new ExpiringMemoryEntry(payload, decoded, expiresAtTicks);
 
     /// <summary>An entry is gone from the instant its expiry is reached.</summary>
-    public bool IsExpiredAt(long nowTicks) => ExpiresAtTicks != 0 && nowTicks >= ExpiresAtTicks;
+    public bool IsExpiredAt(long nowTicks) => this is ExpiringMemoryEntry expiring && nowTicks >= expiring.Deadline;
 
-    public MemoryEntry WithExpiry(long expiresAtTicks) => new(Payload, Decoded, expiresAtTicks, Size);
+    /// <summary>The bytes this entry counts against <see cref="MemoryKvOptions.MaxBytes"/> under <paramref name="key"/>:
+    /// the key's UTF-8 bytes plus the payload.</summary>
+    public long SizeWith(string key) => Encoding.UTF8.GetByteCount(key) + Payload.Length;
+
+    public MemoryEntry WithExpiry(long expiresAtTicks) => Create(Payload, Decoded, expiresAtTicks);
 
     public KvValue ToValue(bool includeExpiry) => new(
         Payload,
         Decoded,
-        includeExpiry && HasTtl ? new DateTimeOffset(ExpiresAtTicks, TimeSpan.Zero) : null);
+        includeExpiry && this is ExpiringMemoryEntry expiring ? new DateTimeOffset(expiring.Deadline, TimeSpan.Zero) : null);
+}
+
+/// <summary>An entry with a TTL.</summary>
+internal sealed class ExpiringMemoryEntry : MemoryEntry
+{
+    public ExpiringMemoryEntry(byte[] payload, object? decoded, long deadline)
+        : base(payload, decoded) => Deadline = deadline;
+
+    /// <summary>UTC ticks at which the entry is gone; never 0.</summary>
+    public long Deadline { get; }
 }

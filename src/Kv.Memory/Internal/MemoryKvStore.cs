@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 
 namespace Kv.Internal;
 
@@ -7,19 +6,28 @@ namespace Kv.Internal;
 /// The store of one namespace of a <see cref="MemoryKv"/>. Each namespace has its own dictionary, keyed by
 /// the key as given, so namespaces cannot meet and a read builds no physical key string.
 /// </summary>
+/// <remarks>
+/// Failures found after the arguments were checked (NotNumeric, Overflow, CapacityExceeded) are returned as faulted
+/// tasks, never thrown by the call, so callers see them the same way as from a remote backend.
+/// </remarks>
 internal sealed class MemoryKvStore : KvStoreBase
 {
     private readonly MemoryKv _kv;
-    private readonly ConcurrentDictionary<string, MemoryEntry> _table;
 
-    public MemoryKvStore(MemoryKv kv, string namespacePath, ConcurrentDictionary<string, MemoryEntry> table)
-        : base(namespacePath, kv.Serializer)
+    // The namespace's table, resolved on first use. A namespace that was only ever read has none: reads of a
+    // never-written namespace allocate nothing. Tables are never removed, so caching one is safe.
+    private ConcurrentDictionary<string, MemoryEntry>? _table;
+
+    public MemoryKvStore(MemoryKv kv, string namespacePath, KvValueSerializer serializer)
+        : base(namespacePath, serializer)
     {
         _kv = kv;
-        _table = table;
     }
 
-    protected override IAtomicKvStore CreateChild(string namespacePath) => _kv.CreateStore(namespacePath);
+    // The table to write to, created on the namespace's first write.
+    private ConcurrentDictionary<string, MemoryEntry> Table => _table ??= _kv.GetOrAddTable(NamespacePath);
+
+    protected override IAtomicKvStore CreateChild(string namespacePath) => new MemoryKvStore(_kv, namespacePath, Serializer);
 
     protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken) =>
         new(TryGetLive(key, out MemoryEntry? entry) ? entry.ToValue(includeExpiry) : KvValue.Missing);
@@ -29,57 +37,103 @@ internal sealed class MemoryKvStore : KvStoreBase
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        long now = ttl is null ? 0 : Now();
-        MemoryEntry entry = NewEntry(key, value, Deadline(now, ttl));
-        while (true)
+        try
         {
-            if (_table.TryGetValue(key, out MemoryEntry? old))
-            {
-                if (TryReplace(key, old, entry, now))
-                {
-                    return default;
-                }
-            }
-            else if (TryAdd(key, entry))
-            {
-                return default;
-            }
+            Set(key, value, ttl);
+            return default;
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException(ex);
         }
     }
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        long now = Now();
-        MemoryEntry entry = NewEntry(key, value, Deadline(now, ttl));
+        try
+        {
+            return new(SetIfNotExists(key, value, ttl));
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException<bool>(ex);
+        }
+    }
+
+    protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new(Increment(key, by, ttl));
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException<long>(ex);
+        }
+    }
+
+    private void Set(string key, KvValue value, TimeSpan? ttl)
+    {
+        ConcurrentDictionary<string, MemoryEntry> table = Table;
+        long now = ttl is null ? 0 : Now();
+        MemoryEntry entry = NewEntry(value, Deadline(now, ttl));
         while (true)
         {
-            if (_table.TryGetValue(key, out MemoryEntry? old))
+            if (table.TryGetValue(key, out MemoryEntry? old))
             {
-                if (!old.IsExpiredAt(now))
+                if (TryReplace(table, key, old, entry, now))
                 {
-                    return new(false);
-                }
-
-                if (TryReplace(key, old, entry, now))
-                {
-                    return new(true);
+                    return;
                 }
             }
-            else if (TryAdd(key, entry))
+            else if (TryAdd(table, key, entry))
             {
-                return new(true);
+                return;
             }
         }
     }
 
+    private bool SetIfNotExists(string key, KvValue value, TimeSpan? ttl)
+    {
+        ConcurrentDictionary<string, MemoryEntry> table = Table;
+
+        // The clock is read only when a TTL is involved (this write's or the stored entry's), and at most once.
+        long? clock = null;
+        MemoryEntry? entry = null;
+        while (true)
+        {
+            if (table.TryGetValue(key, out MemoryEntry? old))
+            {
+                if (!old.HasTtl || !old.IsExpiredAt(Clock()))
+                {
+                    return false;
+                }
+
+                if (TryReplace(table, key, old, entry ??= Create(), Clock()))
+                {
+                    return true;
+                }
+            }
+            else if (TryAdd(table, key, entry ??= Create()))
+            {
+                return true;
+            }
+        }
+
+        long Clock() => clock ??= Now();
+
+        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl));
+    }
+
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
     {
-        while (_table.TryGetValue(key, out MemoryEntry? old))
+        ConcurrentDictionary<string, MemoryEntry>? table = _table ??= _kv.FindTable(NamespacePath);
+        while (table is not null && table.TryGetValue(key, out MemoryEntry? old))
         {
-            if (_table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
+            if (table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
             {
-                _kv.Release(removesEntry: true, old.Size);
-                return new(!old.IsExpiredAt(Now()));
+                _kv.Release(removesEntry: true, old.SizeWith(key));
+                return new(!old.HasTtl || !old.IsExpiredAt(Now()));
             }
         }
 
@@ -88,10 +142,12 @@ internal sealed class MemoryKvStore : KvStoreBase
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
     {
+        ConcurrentDictionary<string, MemoryEntry>? table = _table ??= _kv.FindTable(NamespacePath);
         long now = Now();
-        while (_table.TryGetValue(key, out MemoryEntry? old) && !old.IsExpiredAt(now))
+        while (table is not null && table.TryGetValue(key, out MemoryEntry? old) && !old.IsExpiredAt(now))
         {
-            if (TryReplace(key, old, old.WithExpiry(Deadline(now, ttl)), now))
+            // The entry keeps its size, so this never needs room and never fails.
+            if (TryReplace(table, key, old, old.WithExpiry(Deadline(now, ttl)), now))
             {
                 return new(true);
             }
@@ -100,71 +156,126 @@ internal sealed class MemoryKvStore : KvStoreBase
         return new(false);
     }
 
-    protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken)
+    private long Increment(string key, long by, TimeSpan? ttl)
     {
-        long now = Now();
+        ConcurrentDictionary<string, MemoryEntry> table = Table;
+
+        // The clock is read only when a TTL is involved (the window's or the counter's), and at most once: a
+        // permanent counter costs no clock read.
+        long? clock = null;
         while (true)
         {
-            bool exists = _table.TryGetValue(key, out MemoryEntry? old);
-            if (exists && !old!.IsExpiredAt(now))
+            bool exists = table.TryGetValue(key, out MemoryEntry? old);
+            if (exists && (!old!.HasTtl || !old.IsExpiredAt(Clock())))
             {
-                long current = old.Decoded is long cached
-                    ? cached
-                    : KvValueSerializer.TryParseInteger(old.Payload, out long parsed) ? parsed : throw NotNumeric();
+                // Always the payload, as Redis's INCRBY sees it: a decoded copy may be a number whose payload is
+                // not an integer (custom options can write numbers as strings).
+                if (!KvValueSerializer.TryParseInteger(old.Payload, out long current))
+                {
+                    throw NotNumeric();
+                }
+
                 long next = unchecked(current + by);
                 if (((current ^ next) & (by ^ next)) < 0)
                 {
                     throw Overflow();
                 }
 
-                // An existing counter keeps its TTL.
-                if (TryReplace(key, old, NewEntry(key, Serializer.FromInteger(next), old.ExpiresAtTicks), now))
+                // An existing counter keeps its TTL (and has read the clock if it has one).
+                if (TryReplace(table, key, old, NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks), clock ?? 0))
                 {
-                    return new(next);
+                    return next;
                 }
 
                 continue;
             }
 
-            MemoryEntry created = NewEntry(key, Serializer.FromInteger(by), Deadline(now, ttl));
-            if (exists ? TryReplace(key, old!, created, now) : TryAdd(key, created))
+            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl));
+            if (exists ? TryReplace(table, key, old!, created, Clock()) : TryAdd(table, key, created))
             {
-                return new(by);
+                return by;
             }
         }
+
+        long Clock() => clock ??= Now();
     }
 
     private bool TryGetLive(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
     {
         // Only entries with a TTL need the clock, so a read of a permanent entry costs one dictionary lookup.
-        return _table.TryGetValue(key, out entry) && (!entry.HasTtl || !entry.IsExpiredAt(Now()));
+        ConcurrentDictionary<string, MemoryEntry>? table = _table ??= _kv.FindTable(NamespacePath);
+        if (table is null)
+        {
+            entry = null;
+            return false;
+        }
+
+        return table.TryGetValue(key, out entry) && (!entry.HasTtl || !entry.IsExpiredAt(Now()));
     }
 
-    private bool TryAdd(string key, MemoryEntry entry)
+    private bool TryAdd(ConcurrentDictionary<string, MemoryEntry> table, string key, MemoryEntry entry)
     {
-        _kv.Reserve(addsEntry: true, entry.Size);
-        if (!_table.TryAdd(key, entry))
+        long size = entry.SizeWith(key);
+        if (!_kv.TryReserve(addsEntry: true, size))
         {
-            _kv.Release(removesEntry: true, entry.Size);
+            // At a limit. If another writer added this key meanwhile, the caller's loop retries as an overwrite,
+            // which needs no new entry; only a write that really adds one collects expired entries, then fails.
+            if (table.ContainsKey(key))
+            {
+                return false;
+            }
+
+            _kv.CollectExpired();
+            if (!_kv.TryReserve(addsEntry: true, size))
+            {
+                return table.ContainsKey(key) ? false : throw _kv.CapacityExceeded();
+            }
+        }
+
+        if (!table.TryAdd(key, entry))
+        {
+            _kv.Release(removesEntry: true, size);
             return false;
         }
 
         if (entry.HasTtl)
         {
-            _kv.Expiry.Add(_table, key, entry.ExpiresAtTicks);
+            _kv.Expiry.Add(table, key, entry.ExpiresAtTicks);
         }
 
         return true;
     }
 
-    private bool TryReplace(string key, MemoryEntry old, MemoryEntry entry, long now)
+    // Replaces old with entry if the table still holds old. `now` is looked at only when entry has a TTL (to
+    // tell whether the expiry index already covers it), so a caller writing a permanent entry may pass 0.
+    private bool TryReplace(ConcurrentDictionary<string, MemoryEntry> table, string key, MemoryEntry old, MemoryEntry entry, long now)
     {
-        long delta = entry.Size - old.Size;
-        _kv.Reserve(addsEntry: false, delta);
-        if (!_table.TryUpdate(key, entry, old))
+        // Same key, so the size changes by the payloads' difference alone. Growth is reserved before the swap
+        // (a write past MaxBytes fails, leaving the old value); shrinkage is released after it, so a lost swap
+        // never pushes the count past the limit on its way back.
+        long delta = entry.Payload.Length - old.Payload.Length;
+        if (delta > 0 && !_kv.TryReserve(addsEntry: false, delta))
         {
-            _kv.Release(removesEntry: false, delta);
+            _kv.CollectExpired();
+            if (!_kv.TryReserve(addsEntry: false, delta))
+            {
+                throw _kv.CapacityExceeded();
+            }
+        }
+
+        if (!table.TryUpdate(key, entry, old))
+        {
+            if (delta > 0)
+            {
+                _kv.Release(removesEntry: false, delta);
+            }
+
             return false;
+        }
+
+        if (delta < 0)
+        {
+            _kv.Release(removesEntry: false, -delta);
         }
 
         // A live TTL entry is already covered by an index item at or before its deadline; a deadline that is
@@ -172,14 +283,14 @@ internal sealed class MemoryKvStore : KvStoreBase
         bool covered = old.HasTtl && !old.IsExpiredAt(now) && entry.ExpiresAtTicks >= old.ExpiresAtTicks;
         if (entry.HasTtl && !covered)
         {
-            _kv.Expiry.Add(_table, key, entry.ExpiresAtTicks);
+            _kv.Expiry.Add(table, key, entry.ExpiresAtTicks);
         }
 
         return true;
     }
 
-    private static MemoryEntry NewEntry(string key, KvValue value, long expiresAtTicks) =>
-        new(value.Payload!, value.Decoded, expiresAtTicks, Encoding.UTF8.GetByteCount(key) + value.Payload!.Length);
+    private static MemoryEntry NewEntry(KvValue value, long expiresAtTicks) =>
+        MemoryEntry.Create(value.Payload!, value.Decoded, expiresAtTicks);
 
     private static long Deadline(long now, TimeSpan? ttl) => ttl is { } t ? now + t.Ticks : 0;
 

@@ -51,7 +51,9 @@ public sealed class RedisTestBackend : IKvTestBackend
     /// </summary>
     public TimeSpan ExpiryPrecision => TimeSpan.FromSeconds(30);
 
-    public AtomicKvAdaptor CreateAdaptor()
+    public AtomicKvAdaptor CreateAdaptor() => CreateAdaptor(KvValueSerializer.Default);
+
+    public AtomicKvAdaptor CreateAdaptor(KvValueSerializer serializer)
     {
         var adaptor = new RedisKv(
             new RedisKvOptions
@@ -59,7 +61,8 @@ public sealed class RedisTestBackend : IKvTestBackend
                 ConnectionMultiplexerFactory = () => Task.FromResult(_target.Multiplexer),
                 InstanceName = InstanceName,
             },
-            _clock);
+            _clock,
+            serializer);
         lock (_adaptors)
         {
             _adaptors.Add(adaptor);

@@ -1,0 +1,171 @@
+using Kv.Conformance;
+using Xunit;
+
+namespace Kv.Memory.Tests;
+
+/// <summary>Interleavings of MemoryKv's compare-and-swap writes, its limits and its GC.</summary>
+public sealed class MemoryKvConcurrencyTests
+{
+    private static readonly KvSetOptions Window = KvSetOptions.WithTtl(TimeSpan.FromMinutes(1));
+
+    [Fact]
+    public async Task At_max_entries_a_write_that_lost_the_race_to_create_a_key_overwrites_it_instead_of_failing()
+    {
+        // T2 finds "w" missing and pauses (in its clock read) before adding it; T1 creates "w" meanwhile, which
+        // fills the store. T2 must then increment the existing key, not fail for lack of room for a new one.
+        var clock = new PausingTimeProvider();
+        var kv = new MemoryKv(new MemoryKvOptions { MaxEntries = 1 }, clock);
+        IAtomicKvStore store = kv.Namespace("n");
+        long second = 0;
+        Exception? failure = null;
+
+        var t2 = new Thread(() =>
+        {
+            clock.PauseNextReadOnThisThread();
+            try
+            {
+                second = store.IncrementAsync("w", 1, Window).AsTask().GetAwaiter().GetResult();
+            }
+            catch (KvException ex)
+            {
+                failure = ex;
+            }
+        });
+        t2.Start();
+        Assert.True(clock.Paused.Wait(TimeSpan.FromSeconds(30)), "T2 reached its clock read");
+
+        long first = await store.IncrementAsync("w", 1, Window);
+        clock.Resume.Set();
+        t2.Join();
+
+        Assert.Null(failure);
+        Assert.Equal(1, first);
+        Assert.Equal(2, second);
+        Assert.Equal(2, await store.GetAsync<long>("w"));
+        Assert.Equal(1, kv.EntryCount);
+    }
+
+    [Fact]
+    public async Task Deletes_and_permanent_rewrites_do_not_pile_up_in_the_expiry_index()
+    {
+        var clock = new FakeTimeProvider();
+        var kv = new MemoryKv(new MemoryKvOptions(), clock);
+        IAtomicKvStore store = kv.Namespace("locks");
+        await store.SetAsync("live", 1, KvSetOptions.WithTtl(TimeSpan.FromHours(2)));
+
+        // A lock taken and released with a one-hour lease, again and again; and a key toggled TTL/permanent.
+        for (int i = 0; i < 20_000; i++)
+        {
+            await store.SetAsync("lock", i, KvSetOptions.WithTtl(TimeSpan.FromHours(1)));
+            Assert.True(await store.DeleteAsync("lock"));
+            await store.SetAsync("toggle", i, KvSetOptions.WithTtl(TimeSpan.FromHours(1)));
+            await store.SetAsync("toggle", i);
+        }
+
+        Assert.Equal(0, kv.CollectExpired()); // nothing is due; the pass compacts the index
+
+        Assert.InRange(kv.Expiry.Count, 1, (2 * kv.EntryCount) + MemoryKv.CompactionSlack);
+        clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, kv.CollectExpired());
+        Assert.Equal(1, kv.EntryCount); // "toggle", permanent
+    }
+
+    [Fact]
+    public async Task Reading_a_namespace_that_was_never_written_allocates_no_table()
+    {
+        var kv = new MemoryKv();
+
+        for (int i = 0; i < 1000; i++)
+        {
+            IAtomicKvStore store = kv.Namespace("probe" + i);
+            Assert.Null(await store.GetAsync<string>("k"));
+            Assert.False(await store.ExistsAsync("k"));
+            Assert.False(await store.DeleteAsync("k"));
+            Assert.False(await store.ExpireAsync("k", TimeSpan.FromMinutes(1)));
+        }
+
+        Assert.Equal(0, kv.TableCount);
+        await kv.Namespace("written").SetAsync("k", 1);
+        Assert.Equal(1, kv.TableCount);
+    }
+
+    [Fact]
+    public async Task Gc_racing_with_extends_shortens_deletes_and_rewrites_leaves_nothing_behind()
+    {
+        var clock = new FakeTimeProvider();
+        var kv = new MemoryKv(new MemoryKvOptions(), clock);
+        IAtomicKvStore store = kv.Namespace("stress");
+        const int keys = 500;
+        for (int i = 0; i < keys; i++)
+        {
+            await store.SetAsync("k" + i, i, KvSetOptions.WithTtl(TimeSpan.FromSeconds(1 + (i % 30))));
+        }
+
+        using var stop = new CancellationTokenSource();
+        Task collector = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                kv.CollectExpired();
+            }
+        });
+        Task[] writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            for (int n = 0; n < 20_000; n++)
+            {
+                string key = "k" + random.Next(keys);
+                TimeSpan ttl = TimeSpan.FromSeconds(1 + random.Next(60));
+                switch (random.Next(6))
+                {
+                    case 0: await store.ExpireAsync(key, ttl); break;                              // extend or shorten
+                    case 1: await store.DeleteAsync(key); break;
+                    case 2: await store.SetAsync(key, n, KvSetOptions.WithTtl(ttl)); break;
+                    case 3: await store.IncrementAsync(key, 1, KvSetOptions.WithTtl(ttl)).AsTask().ContinueWith(_ => { }); break;
+                    case 4: await store.SetIfNotExistsAsync(key, n, KvSetOptions.WithTtl(ttl)); break;
+                    default: await store.SetAsync(key, "x", KvSetOptions.WithTtl(ttl)); break;
+                }
+
+                if (w == 0 && n % 1000 == 0)
+                {
+                    clock.Advance(TimeSpan.FromSeconds(1));
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(writers);
+        await stop.CancelAsync();
+        await collector;
+
+        // Every key written had a TTL: once every deadline has passed, one pass must leave nothing at all.
+        clock.Advance(TimeSpan.FromMinutes(2));
+        kv.CollectExpired();
+
+        Assert.Equal(0, kv.EntryCount);
+        Assert.Equal(0, kv.ByteCount);
+        Assert.Equal(0, kv.Expiry.Count);
+    }
+
+    /// <summary>A fixed clock whose next read on a chosen thread waits until the test lets it go.</summary>
+    private sealed class PausingTimeProvider : TimeProvider
+    {
+        private int _pausedThread;
+
+        public ManualResetEventSlim Paused { get; } = new();
+
+        public ManualResetEventSlim Resume { get; } = new();
+
+        public void PauseNextReadOnThisThread() => _pausedThread = Environment.CurrentManagedThreadId;
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            int self = Environment.CurrentManagedThreadId;
+            if (Interlocked.CompareExchange(ref _pausedThread, 0, self) == self)
+            {
+                Paused.Set();
+                Resume.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        }
+    }
+}
