@@ -4,15 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # The Redis tests start their own redis-server on a free loopback port; install it when it is missing.
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-  echo "test.sh: redis-server is missing; installing it with apt-get (Debian package redis-server)."
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null; }; then
-    echo "test.sh: could not install redis-server. Install it yourself: sudo apt-get install -y redis-server" >&2
-    exit 1
-  fi
-fi
+source scripts/ensure-redis-server.sh
+ensure_redis_server test.sh
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Kv.Extensions.sln -c Release -nologo -v quiet

@@ -44,21 +44,10 @@ public abstract class KvStoreBase : IAtomicKvStore
         ValueTask<KvValue> read = GetCoreAsync(key, includeExpiry: false, cancellationToken);
 
         // An in-process backend completes synchronously: decode without an async state machine.
-        // (.Result on a ValueTask that has completed successfully does not block.) A value that cannot be read
-        // is reported through the task, as it is when the read completes later.
-        if (!read.IsCompletedSuccessfully)
-        {
-            return AwaitGetAsync<T>(read, typeInfo: null);
-        }
-
-        try
-        {
-            return new ValueTask<T?>(Serializer.Deserialize<T>(read.Result));
-        }
-        catch (KvException ex)
-        {
-            return ValueTask.FromException<T?>(ex);
-        }
+        // (.Result on a ValueTask that has completed successfully does not block.)
+        return read.IsCompletedSuccessfully
+            ? DecodeCompleted<T>(read.Result)
+            : AwaitGetAsync<T>(read, typeInfo: null);
     }
 
     /// <inheritdoc />
@@ -242,6 +231,20 @@ public abstract class KvStoreBase : IAtomicKvStore
             || key.StartsWith(KvKeyRules.ReservedPrefix, StringComparison.Ordinal))
         {
             KvKeyRules.ValidateKey(key!);
+        }
+    }
+
+    // A value that cannot be read is reported through the task, as when the read completes later. The try/catch
+    // lives here, not in GetAsync, so that GetAsync stays small enough for the JIT to inline.
+    private ValueTask<T?> DecodeCompleted<T>(in KvValue value)
+    {
+        try
+        {
+            return new ValueTask<T?>(Serializer.Deserialize<T>(value));
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException<T?>(ex);
         }
     }
 

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using BenchmarkDotNet.Attributes;
+
+namespace Kv.Benchmarks.Diagnostics;
+
+/// <summary>
+/// Where the time of a <c>GetAsync&lt;string&gt;</c> hit goes: the same call on a store whose backend does no work
+/// at all (it returns one constant value), made through the interface, through the public base class, and on
+/// the store's own sealed type, next to MemoryKv and the dictionary baseline.
+/// </summary>
+/// <remarks>
+/// <para>Every store derives from <see cref="KvStoreBase"/>, whose public methods check the key and then call the
+/// backend's virtual core method. Called through <see cref="IAtomicKvStore"/> (as applications do), the generic
+/// method <c>GetAsync&lt;T&gt;</c> is also resolved at run time on every call. The constant store shows what that
+/// shared path costs before any backend runs: no backend can go below it.</para>
+/// </remarks>
+[Config(typeof(KvBenchmarkConfig))]
+[MemoryDiagnoser]
+public class GetFloorBenchmarks
+{
+    private const string StoredKey = "user:12345";
+    private const string Value = "a value of about thirty-two chars";
+
+    private readonly ConcurrentDictionary<string, string> _dictionary = new(StringComparer.Ordinal);
+    private readonly ConstantStore _constant = new(Value);
+    [SuppressMessage("Performance", "CA1859", Justification = "The call through the interface is what is measured.")]
+    private IAtomicKvStore _constantViaInterface = null!;
+    [SuppressMessage("Performance", "CA1859", Justification = "The call through the base class is what is measured.")]
+    private KvStoreBase _constantViaBase = null!;
+    private IAtomicKvStore _memory = null!;
+    private string _key = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _key = new string(StoredKey.AsSpan());
+        _dictionary[StoredKey] = Value;
+        _constantViaInterface = _constant;
+        _constantViaBase = _constant;
+        _memory = new MemoryKv().Namespace("users");
+        _memory.SetAsync(StoredKey, Value).AsTask().GetAwaiter().GetResult(); // completes synchronously
+    }
+
+    [Benchmark(Baseline = true, Description = "ConcurrentDictionary.TryGetValue")]
+    public string? Dictionary() => _dictionary.TryGetValue(_key, out string? value) ? value : null;
+
+    [Benchmark(Description = "constant store, via IAtomicKvStore")]
+    public ValueTask<string?> ConstantViaInterface() => _constantViaInterface.GetAsync<string>(_key);
+
+    [Benchmark(Description = "constant store, via KvStoreBase")]
+    public ValueTask<string?> ConstantViaBase() => _constantViaBase.GetAsync<string>(_key);
+
+    [Benchmark(Description = "constant store, via its sealed type")]
+    public ValueTask<string?> ConstantSealed() => _constant.GetAsync<string>(_key);
+
+    [Benchmark(Description = "MemoryKv, via IAtomicKvStore")]
+    public ValueTask<string?> Memory() => _memory.GetAsync<string>(_key);
+
+    /// <summary>A backend that does nothing: every key holds the same value.</summary>
+    private sealed class ConstantStore : KvStoreBase
+    {
+        private readonly KvValue _value;
+
+        public ConstantStore(string value)
+            : base("constant", KvValueSerializer.Default) => _value = Serializer.Serialize(value);
+
+        protected override IAtomicKvStore CreateChild(string namespacePath) => this;
+
+        protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken) => new(_value);
+
+        protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) => new(true);
+
+        protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,14 @@
+using BenchmarkDotNet.Running;
+using Kv.Benchmarks.Memory;
+
+// Usage (bench.sh does this):
+//   dotnet run -c Release --project bench/Kv.Benchmarks -- --overhead            per-entry memory overhead table
+//   dotnet run -c Release --project bench/Kv.Benchmarks -- --filter '*Get*'      BenchmarkDotNet, any of its options
+if (args is ["--overhead"])
+{
+    await EntryOverhead.RunAsync(Console.Out);
+    return 0;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
