@@ -45,9 +45,18 @@ public abstract class KvStoreBase : IAtomicKvStore
 
         // An in-process backend completes synchronously: decode without an async state machine.
         // (.Result on a ValueTask that has completed successfully does not block.)
-        return read.IsCompletedSuccessfully
-            ? DecodeCompleted<T>(read.Result)
-            : AwaitGetAsync<T>(read, typeInfo: null);
+        if (!read.IsCompletedSuccessfully)
+        {
+            return AwaitGetAsync<T>(read, typeInfo: null);
+        }
+
+        // The decoded copy an in-process backend keeps needs no decoding, so it cannot fail: hand it back without
+        // entering the exception-handling path below, which the JIT does not inline.
+        KvValue value = read.Result;
+        object? decoded = value.Decoded;
+        return decoded is not null && decoded.GetType() == typeof(T)
+            ? new ValueTask<T?>((T)decoded)
+            : DecodeCompleted<T>(value);
     }
 
     /// <inheritdoc />
