@@ -74,5 +74,3 @@ internal sealed class ExpiryIndex
         }
     }
 }
-
-internal readonly record struct ExpiryItem(ConcurrentDictionary<string, MemoryEntry> Table, string Key);

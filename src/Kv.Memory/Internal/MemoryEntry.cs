@@ -50,13 +50,3 @@ internal class MemoryEntry
         Decoded,
         includeExpiry && this is ExpiringMemoryEntry expiring ? new DateTimeOffset(expiring.Deadline, TimeSpan.Zero) : null);
 }
-
-/// <summary>An entry with a TTL.</summary>
-internal sealed class ExpiringMemoryEntry : MemoryEntry
-{
-    public ExpiringMemoryEntry(byte[] payload, object? decoded, long deadline)
-        : base(payload, decoded) => Deadline = deadline;
-
-    /// <summary>UTC ticks at which the entry is gone; never 0.</summary>
-    public long Deadline { get; }
-}

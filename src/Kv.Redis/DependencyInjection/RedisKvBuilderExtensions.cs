@@ -71,6 +71,3 @@ public static class RedisKvBuilderExtensions
         return builder;
     }
 }
-
-/// <summary>Registered once by <c>UseRedis()</c>, so a second call registers nothing twice.</summary>
-internal sealed class RedisKvRegistrationMarker;
