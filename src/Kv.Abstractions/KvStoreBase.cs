@@ -50,13 +50,9 @@ public abstract class KvStoreBase : IAtomicKvStore
             return AwaitGetAsync<T>(read, typeInfo: null);
         }
 
-        // The decoded copy an in-process backend keeps needs no decoding, so it cannot fail: hand it back without
-        // entering the exception-handling path below, which the JIT does not inline.
-        KvValue value = read.Result;
-        object? decoded = value.Decoded;
-        return decoded is not null && decoded.GetType() == typeof(T)
-            ? new ValueTask<T?>((T)decoded)
-            : DecodeCompleted<T>(value);
+        // A value that cannot be read is reported through the task, as when the read completes later.
+        KvException? error = Serializer.TryDeserialize(read.Result, out T? value);
+        return error is null ? new ValueTask<T?>(value) : ValueTask.FromException<T?>(error);
     }
 
     /// <inheritdoc />
@@ -240,20 +236,6 @@ public abstract class KvStoreBase : IAtomicKvStore
             || key.StartsWith(KvKeyRules.ReservedPrefix, StringComparison.Ordinal))
         {
             KvKeyRules.ValidateKey(key!);
-        }
-    }
-
-    // A value that cannot be read is reported through the task, as when the read completes later. The try/catch
-    // lives here, not in GetAsync, so that GetAsync stays small enough for the JIT to inline.
-    private ValueTask<T?> DecodeCompleted<T>(in KvValue value)
-    {
-        try
-        {
-            return new ValueTask<T?>(Serializer.Deserialize<T>(value));
-        }
-        catch (KvException ex)
-        {
-            return ValueTask.FromException<T?>(ex);
         }
     }
 

@@ -236,6 +236,37 @@ public sealed class KvValueSerializer
         return SearchValues.Create(CollectionsMarshal.AsSpan(plain));
     }
 
+    /// <summary>
+    /// Decodes like <see cref="Deserialize{T}(in KvValue)"/> but returns the error instead of throwing it, so that a
+    /// read can hand it back in a faulted task without an exception handler of its own (which the JIT does not
+    /// inline). The decoded-copy check is small enough to inline into the read.
+    /// </summary>
+    internal KvException? TryDeserialize<T>(in KvValue value, out T? result)
+    {
+        object? decoded = value.Decoded;
+        if (decoded is not null && decoded.GetType() == typeof(T))
+        {
+            result = (T)decoded;
+            return null;
+        }
+
+        return TryDecodePayload(value.Payload, out result);
+    }
+
+    private KvException? TryDecodePayload<T>(byte[]? payload, out T? result)
+    {
+        try
+        {
+            result = DecodePayload<T>(payload);
+            return null;
+        }
+        catch (KvException ex)
+        {
+            result = default;
+            return ex;
+        }
+    }
+
     private T? DecodePayload<T>(byte[]? payload)
     {
         if (payload is null)
