@@ -39,11 +39,13 @@ public sealed class RedisClusterFixture : RedisTarget
             string cli = RedisServerProcess.FindBinary("redis-cli");
             for (int i = 0; i < 3; i++)
             {
-                _nodes.Add(await RedisServerProcess.StartAsync(
+                _nodes.Add(await RedisServerProcess.StartAsync(() =>
+                [
                     "--cluster-enabled", "yes",
                     "--cluster-config-file", "nodes.conf",
                     "--cluster-node-timeout", "5000",
-                    "--cluster-port", RedisServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    "--cluster-port", RedisServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ]));
             }
 
             await RunAsync(cli, ["--cluster", "create", .. _nodes.Select(n => n.EndPoint), "--cluster-replicas", "0", "--cluster-yes"]);

@@ -70,7 +70,12 @@ public sealed partial class RedisServerProcess : IAsyncDisposable
 
     /// <summary>Starts a server on a free loopback port; retries with another port if one was taken meanwhile.</summary>
     /// <param name="extraArguments">More redis-server arguments.</param>
-    public static async Task<RedisServerProcess> StartAsync(params string[] extraArguments)
+    public static Task<RedisServerProcess> StartAsync(params string[] extraArguments) => StartAsync(() => extraArguments);
+
+    /// <summary>Starts a server on a free loopback port, with arguments made afresh for each attempt (so a port of
+    /// their own, such as a cluster bus port, is chosen again when an attempt loses it).</summary>
+    /// <param name="extraArguments">Makes the redis-server arguments for one attempt.</param>
+    public static async Task<RedisServerProcess> StartAsync(Func<string[]> extraArguments)
     {
         string binary = FindBinary("redis-server");
         Exception? last = null;
@@ -79,7 +84,7 @@ public sealed partial class RedisServerProcess : IAsyncDisposable
             int port = FreePort();
             string directory = Path.Combine(Path.GetTempPath(), "kv-redis-tests", Guid.NewGuid().ToString("N"));
             System.IO.Directory.CreateDirectory(directory);
-            var server = new RedisServerProcess(port, directory, extraArguments);
+            var server = new RedisServerProcess(port, directory, extraArguments());
             try
             {
                 await server.StartProcessAsync(binary);
