@@ -90,7 +90,7 @@ public sealed class KvValueSerializer
             return new KvValue(payload, text);
         }
 
-        return value is byte[] bytes ? Raw(bytes) : Serialize(value, GetTypeInfo<T>());
+        return value is byte[] bytes ? Raw(bytes) : Serialize(value, GetTypeInfo<T>(writing: true));
     }
 
     /// <summary>Encodes <paramref name="value"/> with the given metadata.</summary>
@@ -117,7 +117,10 @@ public sealed class KvValueSerializer
             throw new KvException(KvErrorCode.InvalidValue, $"The value of type {typeof(T)} cannot be serialized: {ex.Message}", ex);
         }
 
-        return new KvValue(payload, _cacheDecoded && IsImmutableScalar(value) ? value : null);
+        // The decoded copy is trusted only for this serializer's own options: metadata from other options may write
+        // the value differently (numbers as strings, a converter), and a backend without the copy must agree.
+        bool cache = _cacheDecoded && ReferenceEquals(typeInfo.Options, Options) && IsImmutableScalar(value);
+        return new KvValue(payload, cache ? value : null);
     }
 
     /// <summary>Encodes a 64-bit integer as a JSON number (the form increments work on).</summary>
@@ -274,10 +277,25 @@ public sealed class KvValueSerializer
             return default;
         }
 
-        return IsRaw(payload) ? ReadRaw<T>(payload) : Deserialize(payload, GetTypeInfo<T>());
+        return IsRaw(payload) ? ReadRaw<T>(payload) : Deserialize(payload, GetTypeInfo<T>(writing: false));
     }
 
-    private JsonTypeInfo<T> GetTypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+    // The options build a type's contract on first use, and reject a contract they cannot build (two properties with
+    // one JSON name, a type a source-generated resolver does not know): that is a value Kv cannot write or read.
+    private JsonTypeInfo<T> GetTypeInfo<T>(bool writing)
+    {
+        try
+        {
+            return (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+        }
+        catch (Exception ex) when (IsSerializerFailure(ex))
+        {
+            throw new KvException(
+                KvErrorCode.InvalidValue,
+                $"Values of type {typeof(T)} cannot be {(writing ? "written" : "read")} with these serializer options: {ex.Message}",
+                ex);
+        }
+    }
 
     private static KvValue Raw(byte[] bytes)
     {
@@ -322,8 +340,8 @@ public sealed class KvValueSerializer
 
     // What System.Text.Json throws for a value it cannot write or read: a cycle or bad JSON (JsonException), an
     // unsupported type (NotSupportedException), a contract problem (InvalidOperationException), a value the options
-    // forbid, such as NaN without named literals (ArgumentException). A null argument is a bug, not a bad value.
+    // forbid, such as NaN without named literals, or a constructor or setter of the user's type rejecting what was
+    // stored (ArgumentException and its kin).
     private static bool IsSerializerFailure(Exception ex) =>
-        ex is JsonException or NotSupportedException or InvalidOperationException
-        || (ex is ArgumentException && ex is not ArgumentNullException);
+        ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException;
 }

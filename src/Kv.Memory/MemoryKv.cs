@@ -23,12 +23,18 @@ public sealed class MemoryKv : AtomicKvAdaptor
     // The expiry index is compacted when it holds more than twice as many items as there are entries, plus this.
     internal const int CompactionSlack = 4096;
 
+    // How long a write that found no room waits (in SpinWait rounds) for writes holding reservations to settle
+    // before it collects expired entries and, failing that, reports the store full.
+    private const int MaxSettleSpins = 200;
+
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MemoryEntry>> _tables = new(StringComparer.Ordinal);
     private readonly ExpiryIndex _expiry = new();
     private readonly long _maxEntries;
     private readonly long _maxBytes;
+    private readonly bool _hasLimits;
     private long _entryCount;
     private long _byteCount;
+    private int _inFlight;
     private int _compacting;
 
     /// <summary>Creates a store with the default options, the system clock and the default serializer.</summary>
@@ -55,6 +61,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
         Serializer = serializer ?? KvValueSerializer.Default;
         _maxEntries = options.MaxEntries ?? long.MaxValue;
         _maxBytes = options.MaxBytes ?? long.MaxValue;
+        _hasLimits = options.MaxEntries is not null || options.MaxBytes is not null;
     }
 
     /// <summary>The physical entries held, expired-but-not-yet-collected ones included.</summary>
@@ -102,7 +109,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
         LastPassVisited = visited;
         if (_expiry.Count > (2 * EntryCount) + CompactionSlack)
         {
-            CompactExpiryIndex();
+            ScheduleCompaction();
         }
 
         return removed;
@@ -114,15 +121,28 @@ public sealed class MemoryKv : AtomicKvAdaptor
     internal ConcurrentDictionary<string, MemoryEntry> GetOrAddTable(string namespacePath) =>
         _tables.GetOrAdd(namespacePath, static _ => new(StringComparer.Ordinal));
 
+    /// <summary>Whether an expiry-index compaction is running (or queued), for tests.</summary>
+    internal bool IsCompacting => Volatile.Read(ref _compacting) != 0;
+
     /// <summary>How many namespaces have a table: only namespaces that were written to.</summary>
     internal int TableCount => _tables.Count;
 
     internal ConcurrentDictionary<string, MemoryEntry>? FindTable(string namespacePath) =>
         _tables.TryGetValue(namespacePath, out ConcurrentDictionary<string, MemoryEntry>? table) ? table : null;
 
-    /// <summary>Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and more bytes.
-    /// A caller that finds no room collects expired entries (they are gone for every reader already, so freeing
-    /// them is not eviction) and tries once more before it fails with <see cref="CapacityExceeded"/>.</summary>
+    /// <summary>Files an expiry item for a write; past the compaction threshold, schedules a compaction.</summary>
+    internal void AddExpiry(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
+    {
+        if (_expiry.Add(table, key, deadlineTicks) > (2 * EntryCount) + CompactionSlack)
+        {
+            ScheduleCompaction();
+        }
+    }
+
+    /// <summary>
+    /// Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and more bytes. A write that got
+    /// a reservation calls <see cref="Settle"/> once it has committed or rolled back.
+    /// </summary>
     /// <returns><see langword="false"/> when the write would pass a limit; nothing is reserved then.</returns>
     internal bool TryReserve(bool addsEntry, long bytes)
     {
@@ -143,7 +163,67 @@ public sealed class MemoryKv : AtomicKvAdaptor
             return false;
         }
 
+        if (_hasLimits)
+        {
+            Interlocked.Increment(ref _inFlight);
+        }
+
         return true;
+    }
+
+    /// <summary>Ends a reservation taken by <see cref="TryReserve"/>: its write has committed or rolled back.</summary>
+    internal void Settle()
+    {
+        if (_hasLimits)
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>
+    /// The slow path of a reservation that found no room. A limit may look reached only because of writes in flight:
+    /// one that reserved and will roll back, or one adding this very key (then this write is an overwrite, needing no
+    /// new entry). So it waits, a bounded while, for those to settle; then collects expired entries (gone for every
+    /// reader already, so freeing them is not eviction) and tries once more; then fails.
+    /// </summary>
+    /// <param name="addsEntry">Whether the write adds an entry.</param>
+    /// <param name="bytes">The bytes it adds.</param>
+    /// <param name="table">With <paramref name="key"/>: the key this write adds, to notice that another write added it.</param>
+    /// <param name="key">The key this write adds, or <see langword="null"/>.</param>
+    /// <returns><see langword="true"/> when room was reserved; <see langword="false"/> when the key appeared meanwhile
+    /// (retry as an overwrite).</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.CapacityExceeded"/>: there is no room.</exception>
+    internal bool TryReserveSlow(bool addsEntry, long bytes, ConcurrentDictionary<string, MemoryEntry>? table, string? key)
+    {
+        bool collected = false;
+        var spin = new SpinWait();
+        for (int round = 0; ; round++)
+        {
+            if (key is not null && table!.ContainsKey(key))
+            {
+                return false;
+            }
+
+            if (TryReserve(addsEntry, bytes))
+            {
+                return true;
+            }
+
+            if (Volatile.Read(ref _inFlight) > 0 && round < MaxSettleSpins)
+            {
+                spin.SpinOnce();
+            }
+            else if (!collected)
+            {
+                CollectExpired();
+                collected = true;
+                round = 0;
+            }
+            else
+            {
+                throw CapacityExceeded();
+            }
+        }
     }
 
     /// <summary>The error of a write that found no room even after expired entries were collected.</summary>
@@ -167,16 +247,21 @@ public sealed class MemoryKv : AtomicKvAdaptor
     /// Drops the items that deletes and rewrites left behind (see <see cref="ExpiryIndex"/>): detaches the heap in
     /// O(1), then files back, a slice at a time, one item per key that still has a TTL, at a deadline no later than
     /// the entry's. Runs when the index has grown past twice the entry count, so its cost is amortized over at least
-    /// as many earlier writes. A key rewritten meanwhile is safe: a new TTL or a shorter one adds its own item, and a
-    /// kept or longer one is covered by the item filed back here.
+    /// as many earlier writes, on the thread pool. A key rewritten meanwhile is safe: a new TTL or a shorter one adds its
+    /// own item, and a kept or longer one is covered by the item filed back here. While it runs, a GC pass sees only the
+    /// items filed back so far; the rest are collected by the next pass.
     /// </summary>
+    private void ScheduleCompaction()
+    {
+        // On the thread pool, never on a writer's thread or inside a GC pass: a compaction visits the whole index.
+        if (Interlocked.CompareExchange(ref _compacting, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static kv => kv.CompactExpiryIndex(), this, preferLocal: false);
+        }
+    }
+
     private void CompactExpiryIndex()
     {
-        if (Interlocked.Exchange(ref _compacting, 1) == 1)
-        {
-            return;
-        }
-
         try
         {
             PriorityQueue<ExpiryItem, long> detached = _expiry.DetachAll();

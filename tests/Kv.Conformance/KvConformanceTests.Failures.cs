@@ -4,8 +4,53 @@ using Xunit;
 
 namespace Kv.Conformance;
 
+public sealed class CollidingNames
+{
+    [JsonPropertyName("a")]
+    public int First { get; set; }
+
+    [JsonPropertyName("a")]
+    public int Second { get; set; }
+}
+
+public sealed record Guarded
+{
+    public Guarded(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Name = name;
+    }
+
+    public string Name { get; }
+}
+
 public abstract partial class KvConformanceTests
 {
+    [Fact]
+    public async Task Type_whose_contract_the_serializer_rejects_is_InvalidValue_on_write_and_on_read()
+    {
+        await Root.SetAsync("k", new { a = 1 });
+
+        KvException write = await Assert.ThrowsAsync<KvException>(() => Root.SetAsync("other", new CollidingNames()).AsTask());
+        ValueTask<CollidingNames?> read = Root.GetAsync<CollidingNames>("k");
+
+        Assert.Equal(KvErrorCode.InvalidValue, write.Code);
+        Assert.Equal(KvErrorCode.InvalidValue, (await Assert.ThrowsAsync<KvException>(() => read.AsTask())).Code);
+        Assert.False(await Root.ExistsAsync("other"));
+    }
+
+    [Fact]
+    public async Task Constructor_that_rejects_the_stored_json_is_InvalidValue_through_the_task()
+    {
+        await Root.SetAsync("k", new { other = 1 });
+
+        ValueTask<Guarded?> read = Root.GetAsync<Guarded>("k");
+        ValueTask<KvEntry<Guarded>?> entry = Root.GetEntryAsync<Guarded>("k");
+
+        Assert.Equal(KvErrorCode.InvalidValue, (await Assert.ThrowsAsync<KvException>(() => read.AsTask())).Code);
+        Assert.Equal(KvErrorCode.InvalidValue, (await Assert.ThrowsAsync<KvException>(() => entry.AsTask())).Code);
+    }
+
     [Fact]
     public async Task Store_failures_arrive_through_the_returned_task_not_as_synchronous_throws()
     {

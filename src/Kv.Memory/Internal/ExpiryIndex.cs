@@ -34,11 +34,14 @@ internal sealed class ExpiryIndex
         }
     }
 
-    public void Add(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
+    /// <summary>Adds an item.</summary>
+    /// <returns>How many items the index holds now.</returns>
+    public int Add(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
     {
         lock (_gate)
         {
             _heap.Enqueue(new ExpiryItem(table, key), deadlineTicks);
+            return _heap.Count;
         }
     }
 

@@ -216,34 +216,24 @@ internal sealed class MemoryKvStore : KvStoreBase
     private bool TryAdd(ConcurrentDictionary<string, MemoryEntry> table, string key, MemoryEntry entry)
     {
         long size = entry.SizeWith(key);
-        if (!_kv.TryReserve(addsEntry: true, size))
+        if (!_kv.TryReserve(addsEntry: true, size) && !_kv.TryReserveSlow(addsEntry: true, size, table, key))
         {
-            // At a limit. If another writer added this key meanwhile, the caller's loop retries as an overwrite,
-            // which needs no new entry; only a write that really adds one collects expired entries, then fails.
-            if (table.ContainsKey(key))
-            {
-                return false;
-            }
-
-            _kv.CollectExpired();
-            if (!_kv.TryReserve(addsEntry: true, size))
-            {
-                return table.ContainsKey(key) ? false : throw _kv.CapacityExceeded();
-            }
+            return false; // Another write added this key meanwhile: the caller's loop retries as an overwrite.
         }
 
-        if (!table.TryAdd(key, entry))
+        bool added = table.TryAdd(key, entry);
+        if (!added)
         {
             _kv.Release(removesEntry: true, size);
-            return false;
         }
 
-        if (entry.HasTtl)
+        _kv.Settle();
+        if (added && entry.HasTtl)
         {
-            _kv.Expiry.Add(table, key, entry.ExpiresAtTicks);
+            _kv.AddExpiry(table, key, entry.ExpiresAtTicks);
         }
 
-        return true;
+        return added;
     }
 
     // Replaces old with entry if the table still holds old. `now` is looked at only when entry has a TTL (to
@@ -254,28 +244,30 @@ internal sealed class MemoryKvStore : KvStoreBase
         // (a write past MaxBytes fails, leaving the old value); shrinkage is released after it, so a lost swap
         // never pushes the count past the limit on its way back.
         long delta = entry.Payload.Length - old.Payload.Length;
-        if (delta > 0 && !_kv.TryReserve(addsEntry: false, delta))
+        bool reserved = delta > 0;
+        if (reserved && !_kv.TryReserve(addsEntry: false, delta))
         {
-            _kv.CollectExpired();
-            if (!_kv.TryReserve(addsEntry: false, delta))
-            {
-                throw _kv.CapacityExceeded();
-            }
+            _kv.TryReserveSlow(addsEntry: false, delta, table: null, key: null);
         }
 
-        if (!table.TryUpdate(key, entry, old))
+        bool replaced = table.TryUpdate(key, entry, old);
+        if (reserved)
         {
-            if (delta > 0)
+            if (!replaced)
             {
                 _kv.Release(removesEntry: false, delta);
             }
 
-            return false;
+            _kv.Settle();
         }
-
-        if (delta < 0)
+        else if (replaced && delta < 0)
         {
             _kv.Release(removesEntry: false, -delta);
+        }
+
+        if (!replaced)
+        {
+            return false;
         }
 
         // A live TTL entry is already covered by an index item at or before its deadline; a deadline that is
@@ -283,7 +275,7 @@ internal sealed class MemoryKvStore : KvStoreBase
         bool covered = old.HasTtl && !old.IsExpiredAt(now) && entry.ExpiresAtTicks >= old.ExpiresAtTicks;
         if (entry.HasTtl && !covered)
         {
-            _kv.Expiry.Add(table, key, entry.ExpiresAtTicks);
+            _kv.AddExpiry(table, key, entry.ExpiresAtTicks);
         }
 
         return true;
