@@ -54,25 +54,4 @@ public static class KvKeyLayout
         ArgumentNullException.ThrowIfNull(key);
         return string.Concat(namespacePath, KeySeparator, key);
     }
-
-    /// <summary>Splits a physical key into its namespace path and key.</summary>
-    /// <param name="physicalKey">The physical key, without any backend prefix.</param>
-    /// <param name="namespacePath">The namespace path.</param>
-    /// <param name="key">The key.</param>
-    /// <returns><see langword="false"/> when the string is not a physical key of this layout.</returns>
-    public static bool TryParse(string physicalKey, out string namespacePath, out string key)
-    {
-        ArgumentNullException.ThrowIfNull(physicalKey);
-        int end = physicalKey.IndexOf(KeySeparator, StringComparison.Ordinal);
-        if (end <= 0 || end + KeySeparator.Length >= physicalKey.Length)
-        {
-            namespacePath = string.Empty;
-            key = string.Empty;
-            return false;
-        }
-
-        namespacePath = physicalKey[..end];
-        key = physicalKey[(end + KeySeparator.Length)..];
-        return true;
-    }
 }

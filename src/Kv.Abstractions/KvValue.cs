@@ -38,10 +38,4 @@ public readonly struct KvValue
 
     /// <summary>When the entry expires, or <see langword="null"/> when it is permanent or the backend was not asked.</summary>
     public DateTimeOffset? ExpiresAt { get; }
-
-    /// <summary>Returns this value with an expiry.</summary>
-    /// <param name="expiresAt">When the entry expires, or <see langword="null"/> when it is permanent.</param>
-    /// <returns>The same payload with the expiry.</returns>
-    public KvValue WithExpiry(DateTimeOffset? expiresAt) =>
-        Payload is null ? default : new KvValue(Payload, Decoded, expiresAt);
 }

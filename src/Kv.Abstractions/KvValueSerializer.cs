@@ -143,8 +143,7 @@ public sealed class KvValueSerializer
     {
         // An in-process backend hands back the immutable copy it kept: no decoding, no allocation. This check is
         // all that is inlined into a read; a missing key has no copy (nor payload) and goes to DecodePayload.
-        object? decoded = value.Decoded;
-        return decoded is not null && decoded.GetType() == typeof(T) ? (T)decoded : DecodePayload<T>(value.Payload);
+        return TryGetDecoded(value, out T? decoded) ? decoded : DecodePayload<T>(value.Payload, typeInfo: null);
     }
 
     /// <summary>Decodes a stored value with the given metadata.</summary>
@@ -152,16 +151,10 @@ public sealed class KvValueSerializer
     /// <param name="value">The stored value.</param>
     /// <param name="typeInfo">The serialization metadata.</param>
     /// <returns>The value, or <see langword="default"/> for a missing key.</returns>
-    [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "Instance API, like its reflection-based sibling.")]
     public T? Deserialize<T>(in KvValue value, JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        if (value.Payload is null)
-        {
-            return default;
-        }
-
-        return IsRaw(value.Payload) ? ReadRaw<T>(value.Payload) : Deserialize(value.Payload, typeInfo);
+        return DecodePayload(value.Payload, typeInfo);
     }
 
     /// <summary>
@@ -246,21 +239,29 @@ public sealed class KvValueSerializer
     /// </summary>
     internal KvException? TryDeserialize<T>(in KvValue value, out T? result)
     {
+        return TryGetDecoded(value, out result) ? null : TryDecodePayload(value.Payload, out result);
+    }
+
+    // An in-process backend hands back the immutable copy it kept, when it is of exactly the type asked for.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryGetDecoded<T>(in KvValue value, out T? result)
+    {
         object? decoded = value.Decoded;
         if (decoded is not null && decoded.GetType() == typeof(T))
         {
             result = (T)decoded;
-            return null;
+            return true;
         }
 
-        return TryDecodePayload(value.Payload, out result);
+        result = default;
+        return false;
     }
 
     private KvException? TryDecodePayload<T>(byte[]? payload, out T? result)
     {
         try
         {
-            result = DecodePayload<T>(payload);
+            result = DecodePayload<T>(payload, typeInfo: null);
             return null;
         }
         catch (KvException ex)
@@ -270,14 +271,15 @@ public sealed class KvValueSerializer
         }
     }
 
-    private T? DecodePayload<T>(byte[]? payload)
+    // Without typeInfo, the options' own metadata for T, looked up only when the payload is JSON.
+    private T? DecodePayload<T>(byte[]? payload, JsonTypeInfo<T>? typeInfo)
     {
         if (payload is null)
         {
             return default;
         }
 
-        return IsRaw(payload) ? ReadRaw<T>(payload) : Deserialize(payload, GetTypeInfo<T>(writing: false));
+        return IsRaw(payload) ? ReadRaw<T>(payload) : Deserialize(payload, typeInfo ?? GetTypeInfo<T>(writing: false));
     }
 
     // The options build a type's contract on first use, and reject a contract they cannot build (two properties with

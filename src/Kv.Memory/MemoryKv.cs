@@ -107,7 +107,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
         while (due.Count == GcSliceSize);
 
         LastPassVisited = visited;
-        if (_expiry.Count > (2 * EntryCount) + CompactionSlack)
+        if (IndexOutgrowsStore(_expiry.Count))
         {
             ScheduleCompaction();
         }
@@ -133,11 +133,14 @@ public sealed class MemoryKv : AtomicKvAdaptor
     /// <summary>Files an expiry item for a write; past the compaction threshold, schedules a compaction.</summary>
     internal void AddExpiry(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
     {
-        if (_expiry.Add(table, key, deadlineTicks) > (2 * EntryCount) + CompactionSlack)
+        if (IndexOutgrowsStore(_expiry.Add(table, key, deadlineTicks)))
         {
             ScheduleCompaction();
         }
     }
+
+    // Stale items outnumber live ones (see CompactExpiryIndex): time to compact.
+    private bool IndexOutgrowsStore(int indexCount) => indexCount > (2 * EntryCount) + CompactionSlack;
 
     /// <summary>
     /// Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and more bytes. A write that got

@@ -27,6 +27,9 @@ internal sealed class MemoryKvStore : KvStoreBase
     // The table to write to, created on the namespace's first write.
     private ConcurrentDictionary<string, MemoryEntry> Table => _table ??= _kv.GetOrAddTable(NamespacePath);
 
+    // The table to read from, or null while the namespace was never written.
+    private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _kv.FindTable(NamespacePath);
+
     protected override IAtomicKvStore CreateChild(string namespacePath) => new MemoryKvStore(_kv, namespacePath, Serializer);
 
     protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken) =>
@@ -127,7 +130,7 @@ internal sealed class MemoryKvStore : KvStoreBase
 
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
     {
-        ConcurrentDictionary<string, MemoryEntry>? table = _table ??= _kv.FindTable(NamespacePath);
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         while (table is not null && table.TryGetValue(key, out MemoryEntry? old))
         {
             if (table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
@@ -142,7 +145,7 @@ internal sealed class MemoryKvStore : KvStoreBase
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        ConcurrentDictionary<string, MemoryEntry>? table = _table ??= _kv.FindTable(NamespacePath);
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         long now = Now();
         while (table is not null && table.TryGetValue(key, out MemoryEntry? old) && !old.IsExpiredAt(now))
         {
@@ -203,7 +206,7 @@ internal sealed class MemoryKvStore : KvStoreBase
     private bool TryGetLive(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
     {
         // Only entries with a TTL need the clock, so a read of a permanent entry costs one dictionary lookup.
-        ConcurrentDictionary<string, MemoryEntry>? table = _table ??= _kv.FindTable(NamespacePath);
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         if (table is null)
         {
             entry = null;
