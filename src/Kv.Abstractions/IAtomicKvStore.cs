@@ -47,4 +47,10 @@ public interface IAtomicKvStore : IKvStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns><see langword="true"/> when this call stored the value.</returns>
     ValueTask<bool> SetIfNotExistsAsync<T>(string key, T value, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Starts a transaction: checks and writes across this adaptor's namespaces, committed atomically
+    /// (see <see cref="KvTransaction"/>).
+    /// </summary>
+    /// <returns>An empty transaction.</returns>
+    KvTransaction CreateTransaction();
 }

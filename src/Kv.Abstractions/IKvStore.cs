@@ -99,4 +99,123 @@ public interface IKvStore
     /// it was missing or expired.</returns>
     /// <exception cref="KvException">The TTL is invalid (<see cref="KvErrorCode.InvalidTtl"/>); nothing changes.</exception>
     ValueTask<bool> ExpireAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default);
+    /// <summary>Reads many keys in one operation (one round trip on Redis).</summary>
+    /// <typeparam name="T">The type to read the values as.</typeparam>
+    /// <param name="keys">The keys; duplicates are read once.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The keys that exist, with their values (a stored <see langword="null"/> included). Missing keys are absent.</returns>
+    /// <exception cref="KvException">A key is invalid (nothing is read), a value cannot be read as <typeparamref name="T"/>, or the store failed.</exception>
+    ValueTask<IReadOnlyDictionary<string, T?>> GetManyAsync<T>(IEnumerable<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads many keys with source-generated serialization metadata.</summary>
+    /// <typeparam name="T">The type to read the values as.</typeparam>
+    /// <param name="keys">The keys; duplicates are read once.</param>
+    /// <param name="typeInfo">The serialization metadata of <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The keys that exist, with their values.</returns>
+    ValueTask<IReadOnlyDictionary<string, T?>> GetManyAsync<T>(IEnumerable<string> keys, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads many keys, all of which must exist (CinchDB's <c>mget</c>).</summary>
+    /// <typeparam name="T">The type to read the values as.</typeparam>
+    /// <param name="keys">The keys; duplicates are read once.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Every key with its value.</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.KeyNotFound"/>: some keys are missing; <see cref="KvException.Keys"/>
+    /// and the message name them.</exception>
+    ValueTask<IReadOnlyDictionary<string, T?>> GetRequiredManyAsync<T>(IEnumerable<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads many keys, all of which must exist, with source-generated serialization metadata.</summary>
+    /// <typeparam name="T">The type to read the values as.</typeparam>
+    /// <param name="keys">The keys; duplicates are read once.</param>
+    /// <param name="typeInfo">The serialization metadata of <typeparamref name="T"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Every key with its value.</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.KeyNotFound"/>: some keys are missing.</exception>
+    ValueTask<IReadOnlyDictionary<string, T?>> GetRequiredManyAsync<T>(IEnumerable<string> keys, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many values atomically, all or none, with one set of options (TTL, metadata) for all of them.</summary>
+    /// <typeparam name="T">The type of the values.</typeparam>
+    /// <param name="items">The keys and values; for a key given twice, the last value wins.</param>
+    /// <param name="options">The TTL (or absolute expiry) and metadata of every entry; none stores permanent entries.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when every value is stored.</returns>
+    /// <exception cref="KvException">A key, the TTL, the metadata or a value is invalid: nothing is stored.</exception>
+    ValueTask SetManyAsync<T>(IEnumerable<KeyValuePair<string, T>> items, KvSetOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many values atomically with source-generated serialization metadata.</summary>
+    /// <typeparam name="T">The type of the values.</typeparam>
+    /// <param name="items">The keys and values; for a key given twice, the last value wins.</param>
+    /// <param name="typeInfo">The serialization metadata of <typeparamref name="T"/>.</param>
+    /// <param name="options">The TTL and metadata of every entry.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when every value is stored.</returns>
+    ValueTask SetManyAsync<T>(IEnumerable<KeyValuePair<string, T>> items, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes many keys in one operation.</summary>
+    /// <param name="keys">The keys; duplicates count once.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many of the keys existed (and were deleted).</returns>
+    ValueTask<long> DeleteManyAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Tells how long <paramref name="key"/> still lives: missing, permanent, or expiring after a remaining time.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The key's time to live.</returns>
+    ValueTask<KvTimeToLive> GetTimeToLiveAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the TTL of <paramref name="key"/>, making it permanent.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="true"/> when the key existed and had a TTL.</returns>
+    ValueTask<bool> PersistAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets when a live key expires, as an instant on the application's <see cref="TimeProvider"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="expiresAt">The instant; it must lie in the future, at most <see cref="KvSetOptions.MaxTtl"/> away
+    /// (else <see cref="KvErrorCode.InvalidTtl"/>, and nothing changes).</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="false"/> when the key is missing.</returns>
+    ValueTask<bool> ExpireAtAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists this namespace's keys in lexicographic order, a page at a time (Workers KV's <c>list</c>).</summary>
+    /// <param name="prefix">Only keys starting with this text; <see langword="null"/> for all.</param>
+    /// <param name="limit">The page size, 1 to <see cref="KvListQuery.DefaultLimit"/>.</param>
+    /// <param name="cursor">The previous page's <see cref="KvListResult.Cursor"/>, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The page: keys with their expiry and metadata, and the cursor of the next page.</returns>
+    ValueTask<KvListResult> ListAsync(string? prefix = null, int limit = KvListQuery.DefaultLimit, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists this namespace's keys that satisfy a query (prefix, glob pattern, range), a page at a time.</summary>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The page.</returns>
+    /// <exception cref="ArgumentException">The pattern or cursor is malformed, the prefix or a bound contains a lone
+    /// surrogate, or the limit is out of range (<see cref="ArgumentOutOfRangeException"/>).</exception>
+    ValueTask<KvListResult> ListAsync(KvListQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns every key of this namespace that matches a glob pattern, in lexicographic order (CinchDB's <c>keys</c>).</summary>
+    /// <param name="pattern">The pattern (see <see cref="KvKeyPattern"/>); <c>*</c> for all.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The matching keys.</returns>
+    ValueTask<IReadOnlyList<string>> KeysAsync(string pattern = "*", CancellationToken cancellationToken = default);
+
+    /// <summary>Counts the live keys of this namespace that match a glob pattern.</summary>
+    /// <param name="pattern">The pattern (see <see cref="KvKeyPattern"/>); <c>*</c> for all.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many keys match.</returns>
+    ValueTask<long> CountAsync(string pattern = "*", CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The bytes this namespace's live entries take: for each, its key's UTF-8 bytes, its encoded value and its
+    /// metadata. The same number on every backend; a backend's own overhead is not counted.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The bytes used.</returns>
+    ValueTask<long> GetStorageSizeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The bytes each of the given keys takes, counted as by <see cref="GetStorageSizeAsync(CancellationToken)"/>.</summary>
+    /// <param name="keys">The keys.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The keys that exist, with their sizes.</returns>
+    ValueTask<IReadOnlyDictionary<string, long>> GetStorageSizeAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default);
 }

@@ -18,4 +18,55 @@ public abstract class KvAdaptor
     /// <exception cref="KvException">The name is empty or whitespace (<see cref="KvErrorCode.EmptyNamespace"/>) or
     /// otherwise invalid (<see cref="KvErrorCode.InvalidNamespace"/>).</exception>
     public abstract IKvStore Namespace(string name);
+    /// <summary>
+    /// Removes expired entries now, on demand. Expired entries are invisible to every read as soon as they expire;
+    /// this frees what they still hold (on memory, the entries themselves; on Redis, their listing-index records,
+    /// since Redis frees the values itself).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many expired entries were removed.</returns>
+    public abstract ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The metrics this adaptor's stores record (see <see cref="KvMetrics"/>), or <see langword="null"/> for none.
+    /// <c>services.AddKv()</c> sets it from dependency injection; set it yourself on an adaptor you construct.
+    /// </summary>
+    public KvMetrics? Metrics { get; init; }
+
+    /// <summary>
+    /// The backend's name, used as the <c>kv.backend</c> metric tag and in health reports: by default the adaptor's
+    /// type name without a trailing <c>Kv</c>, in lower case (<c>MemoryKv</c> is <c>memory</c>, <c>RedisKv</c> is
+    /// <c>redis</c>).
+    /// </summary>
+    public virtual string BackendName
+    {
+        get
+        {
+            string name = GetType().Name;
+            if (name.Length > 2 && name.EndsWith("Kv", StringComparison.Ordinal))
+            {
+                name = name[..^2];
+            }
+
+            return name.ToLowerInvariant();
+        }
+    }
+
+    /// <summary>
+    /// Whether every operation of this adaptor's stores completes synchronously (an in-process backend). Code that
+    /// must stay synchronous (the synchronous methods of <c>IDistributedCache</c>) may use such stores without
+    /// blocking a thread on I/O; on any other backend it must use the asynchronous methods.
+    /// </summary>
+    public virtual bool CompletesSynchronously => false;
+
+    /// <summary>
+    /// Checks that the backend answers: one round trip (a <c>PING</c> on Redis). The default reads a key that does
+    /// not exist in the namespace <c>kv-health</c>; an in-process backend has nothing to reach and returns at once.
+    /// Used by the Kv health check.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A task that completes when the backend answered.</returns>
+    /// <exception cref="KvException">The backend failed (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
+    public virtual async ValueTask PingAsync(CancellationToken cancellationToken = default) =>
+        await Namespace("kv-health").ExistsAsync("ping", cancellationToken).ConfigureAwait(false);
 }

@@ -33,4 +33,15 @@ public enum KvErrorCode
     /// <summary>A write would take a backend past a configured limit (entry count or bytes). Nothing changed and
     /// nothing was evicted.</summary>
     CapacityExceeded = 9,
+
+    /// <summary><see cref="IKvStore.GetRequiredManyAsync{T}(IEnumerable{string}, CancellationToken)"/> found keys
+    /// missing; <see cref="KvException.Keys"/> names them.</summary>
+    KeyNotFound = 10,
+
+    /// <summary>A multi-key operation (a transaction) touched keys that a Redis Cluster keeps in different hash
+    /// slots. Everything under one top-level namespace shares a slot; see the Redis docs. Nothing changed.</summary>
+    CrossSlot = 11,
+
+    /// <summary>A distributed lock was not acquired within the time the caller allowed.</summary>
+    LockTimeout = 12,
 }

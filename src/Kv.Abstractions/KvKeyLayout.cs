@@ -15,7 +15,7 @@ namespace Kv;
 /// mapping is therefore one-to-one: namespace <c>a</c> with key <c>b:c</c> is <c>a::b:c</c>, namespace
 /// <c>a</c>→<c>b</c> with key <c>c</c> is <c>a:b::c</c>, and namespace <c>ab</c> is <c>ab::…</c>, never
 /// <c>a:b::…</c>. The keys of namespace <c>a</c> are exactly the physical keys that start with <c>a::</c>.</para>
-/// <para>A backend may put a constant prefix of its own in front (Redis's <c>InstanceName</c>).</para>
+/// <para>A backend may put a constant prefix of its own in front (Redis's <c>InstanceName</c>) and may mark the top-level name (Redis wraps it in braces, a Cluster hash tag); the mapping stays one-to-one.</para>
 /// </remarks>
 public static class KvKeyLayout
 {

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Kv;
@@ -12,17 +14,20 @@ namespace Kv;
 /// maps it to a physical key with <see cref="KvKeyLayout.Compose(string, string)"/> or keeps namespaces apart
 /// in its own way. TTLs arrive validated and rounded up to the millisecond.
 /// </remarks>
-public abstract class KvStoreBase : IAtomicKvStore
+public abstract partial class KvStoreBase : IAtomicKvStore
 {
     /// <summary>Creates the store of a namespace.</summary>
     /// <param name="namespacePath">The namespace path (see <see cref="KvKeyLayout"/>).</param>
     /// <param name="serializer">The value serializer.</param>
-    protected KvStoreBase(string namespacePath, KvValueSerializer serializer)
+    /// <param name="timeProvider">The application's clock: absolute expiry times are turned into TTLs on it.</param>
+    protected KvStoreBase(string namespacePath, KvValueSerializer serializer, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(namespacePath);
         ArgumentNullException.ThrowIfNull(serializer);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         NamespacePath = namespacePath;
         Serializer = serializer;
+        TimeProvider = timeProvider;
     }
 
     /// <summary>The path of this store's namespace, e.g. <c>sessions:admin</c>.</summary>
@@ -30,6 +35,15 @@ public abstract class KvStoreBase : IAtomicKvStore
 
     /// <summary>The value serializer.</summary>
     protected KvValueSerializer Serializer { get; }
+
+    /// <summary>The application's clock.</summary>
+    protected TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// The backend this store belongs to: stores whose <see cref="Backend"/> is the same object share their data,
+    /// and a transaction may span them.
+    /// </summary>
+    protected abstract object Backend { get; }
 
     /// <inheritdoc />
     public IAtomicKvStore Namespace(string name) => CreateChild(KvKeyLayout.ChildPath(NamespacePath, name));
@@ -41,7 +55,10 @@ public abstract class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        ValueTask<KvValue> read = GetCoreAsync(key, includeExpiry: false, cancellationToken);
+        KvMetrics? metrics = EnabledMetrics;
+        ValueTask<KvValue> read = metrics is null
+            ? GetCoreAsync(key, includeDetails: false, cancellationToken)
+            : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken);
 
         // An in-process backend completes synchronously: decode without an async state machine.
         // (.Result on a ValueTask that has completed successfully does not block.)
@@ -61,7 +78,12 @@ public abstract class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
-        return AwaitGetAsync(GetCoreAsync(key, includeExpiry: false, cancellationToken), typeInfo);
+        KvMetrics? metrics = EnabledMetrics;
+        return AwaitGetAsync(
+            metrics is null
+                ? GetCoreAsync(key, includeDetails: false, cancellationToken)
+                : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken),
+            typeInfo);
     }
 
     /// <inheritdoc />
@@ -69,7 +91,12 @@ public abstract class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return AwaitEntryAsync<T>(GetCoreAsync(key, includeExpiry: true, cancellationToken), typeInfo: null);
+        KvMetrics? metrics = EnabledMetrics;
+        return AwaitEntryAsync<T>(
+            metrics is null
+                ? GetCoreAsync(key, includeDetails: true, cancellationToken)
+                : MeasureRead(metrics, Operations.GetEntry, key, includeDetails: true, cancellationToken),
+            typeInfo: null);
     }
 
     /// <inheritdoc />
@@ -78,16 +105,21 @@ public abstract class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
-        return AwaitEntryAsync(GetCoreAsync(key, includeExpiry: true, cancellationToken), typeInfo);
+        KvMetrics? metrics = EnabledMetrics;
+        return AwaitEntryAsync(
+            metrics is null
+                ? GetCoreAsync(key, includeDetails: true, cancellationToken)
+                : MeasureRead(metrics, Operations.GetEntry, key, includeDetails: true, cancellationToken),
+            typeInfo);
     }
 
     /// <inheritdoc />
     public ValueTask SetAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateKey(key);
-        TimeSpan? ttl = KvTtl.Normalize(options);
+        TimeSpan? ttl = NormalizeTtl(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return SetCoreAsync(key, Serializer.Serialize(value), ttl, cancellationToken);
+        return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -95,9 +127,9 @@ public abstract class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        TimeSpan? ttl = KvTtl.Normalize(options);
+        TimeSpan? ttl = NormalizeTtl(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return SetCoreAsync(key, Serializer.Serialize(value, typeInfo), ttl, cancellationToken);
+        return SetMeasuredAsync(key, Encode(value, typeInfo, options), ttl, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -105,7 +137,10 @@ public abstract class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return DeleteCoreAsync(key, cancellationToken);
+        KvMetrics? metrics = EnabledMetrics;
+        return metrics is null
+            ? DeleteCoreAsync(key, cancellationToken)
+            : Measure(metrics, Operations.Delete, static (s, k, ct) => s.DeleteCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -113,7 +148,10 @@ public abstract class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return ExistsCoreAsync(key, cancellationToken);
+        KvMetrics? metrics = EnabledMetrics;
+        return metrics is null
+            ? ExistsCoreAsync(key, cancellationToken)
+            : Measure(metrics, Operations.Exists, static (s, k, ct) => s.ExistsCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -122,25 +160,32 @@ public abstract class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         TimeSpan normalized = KvTtl.Normalize(ttl);
         cancellationToken.ThrowIfCancellationRequested();
-        return ExpireCoreAsync(key, normalized, cancellationToken);
+        KvMetrics? metrics = EnabledMetrics;
+        return metrics is null
+            ? ExpireCoreAsync(key, normalized, cancellationToken)
+            : Measure(metrics, Operations.Expire, static (s, a, ct) => s.ExpireCoreAsync(a.key, a.normalized, ct), (key, normalized), cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<long> IncrementAsync(string key, long by = 1, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateKey(key);
-        TimeSpan? ttl = KvTtl.Normalize(options);
+        TimeSpan? ttl = NormalizeTtl(options);
+        byte[]? metadata = EncodeMetadata(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return IncrementCoreAsync(key, by, ttl, cancellationToken);
+        KvMetrics? metrics = EnabledMetrics;
+        return metrics is null
+            ? IncrementCoreAsync(key, by, ttl, metadata, cancellationToken)
+            : Measure(metrics, Operations.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<bool> SetIfNotExistsAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
         ValidateKey(key);
-        TimeSpan? ttl = KvTtl.Normalize(options);
+        TimeSpan? ttl = NormalizeTtl(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return SetIfNotExistsCoreAsync(key, Serializer.Serialize(value), ttl, cancellationToken);
+        return SetIfNotExistsMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -148,9 +193,9 @@ public abstract class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
-        TimeSpan? ttl = KvTtl.Normalize(options);
+        TimeSpan? ttl = NormalizeTtl(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return SetIfNotExistsCoreAsync(key, Serializer.Serialize(value, typeInfo), ttl, cancellationToken);
+        return SetIfNotExistsMeasuredAsync(key, Encode(value, typeInfo, options), ttl, cancellationToken);
     }
 
     /// <summary>Creates the store of a child namespace.</summary>
@@ -160,14 +205,15 @@ public abstract class KvStoreBase : IAtomicKvStore
 
     /// <summary>Reads a key. A missing or expired key is <see cref="KvValue.Missing"/>.</summary>
     /// <param name="key">The validated key.</param>
-    /// <param name="includeExpiry">Whether the caller needs <see cref="KvValue.ExpiresAt"/>.</param>
+    /// <param name="includeDetails">Whether the caller needs <see cref="KvValue.ExpiresAt"/>, <see cref="KvValue.Metadata"/>
+    /// and <see cref="KvValue.Version"/>; when <see langword="false"/> the backend may leave them out.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The stored value.</returns>
-    protected abstract ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken);
+    protected abstract ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken);
 
-    /// <summary>Stores a value, replacing any earlier one; without a TTL the entry is permanent.</summary>
+    /// <summary>Stores a value, replacing any earlier one (and its metadata); without a TTL the entry is permanent.</summary>
     /// <param name="key">The validated key.</param>
-    /// <param name="value">The encoded value.</param>
+    /// <param name="value">The encoded value, with its metadata.</param>
     /// <param name="ttl">The validated TTL, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the value is stored.</returns>
@@ -207,9 +253,10 @@ public abstract class KvStoreBase : IAtomicKvStore
     /// <param name="key">The validated key.</param>
     /// <param name="by">The amount to add.</param>
     /// <param name="ttl">The TTL of a created key, or <see langword="null"/>.</param>
+    /// <param name="metadata">The metadata of a created key, or <see langword="null"/>; an existing key keeps its own.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The new value.</returns>
-    protected abstract ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken);
+    protected abstract ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken);
 
     /// <summary>The exception for an increment on a value that is not a 64-bit integer.</summary>
     /// <returns>A <see cref="KvErrorCode.NotNumeric"/> exception.</returns>
@@ -254,6 +301,6 @@ public abstract class KvStoreBase : IAtomicKvStore
         }
 
         T? decoded = typeInfo is null ? Serializer.Deserialize<T>(value) : Serializer.Deserialize(value, typeInfo);
-        return new KvEntry<T>(decoded, value.ExpiresAt);
+        return new KvEntry<T>(decoded, value.ExpiresAt, ParseMetadata(value.Metadata), value.Version);
     }
 }

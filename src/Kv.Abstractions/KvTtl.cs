@@ -19,6 +19,32 @@ internal static class KvTtl
         return remainder == 0 ? ttl : TimeSpan.FromTicks(ttl.Ticks - remainder + TimeSpan.TicksPerMillisecond);
     }
 
-    public static TimeSpan? Normalize(KvSetOptions? options) =>
-        options?.Ttl is { } ttl ? Normalize(ttl) : null;
+    /// <summary>Turns an absolute expiry into a TTL from now; a time not in the future is <see cref="KvErrorCode.InvalidTtl"/>.</summary>
+    public static TimeSpan FromExpiresAt(DateTimeOffset expiresAt, TimeProvider timeProvider)
+    {
+        TimeSpan ttl = expiresAt - timeProvider.GetUtcNow();
+        if (ttl <= TimeSpan.Zero)
+        {
+            throw new KvException(KvErrorCode.InvalidTtl, "An expiry time must lie in the future.");
+        }
+
+        return Normalize(ttl);
+    }
+
+    public static TimeSpan? Normalize(KvSetOptions? options, TimeProvider timeProvider)
+    {
+        if (options is null)
+        {
+            return null;
+        }
+
+        if (options.Ttl is { } ttl)
+        {
+            return options.ExpiresAt is null
+                ? Normalize(ttl)
+                : throw new KvException(KvErrorCode.InvalidTtl, "Set either Ttl or ExpiresAt, not both.");
+        }
+
+        return options.ExpiresAt is { } at ? FromExpiresAt(at, timeProvider) : null;
+    }
 }

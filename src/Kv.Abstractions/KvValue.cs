@@ -24,6 +24,19 @@ public readonly struct KvValue
         ExpiresAt = expiresAt;
     }
 
+    /// <summary>Creates a stored value with its metadata and version.</summary>
+    /// <param name="payload">The encoded payload.</param>
+    /// <param name="decoded">An immutable decoded copy, or <see langword="null"/>.</param>
+    /// <param name="expiresAt">When the entry expires, or <see langword="null"/>.</param>
+    /// <param name="metadata">The entry's metadata as UTF-8 JSON, or <see langword="null"/> when it has none.</param>
+    /// <param name="version">The entry's version (see <see cref="Version"/>); 0 when the backend was not asked.</param>
+    public KvValue(byte[] payload, object? decoded, DateTimeOffset? expiresAt, byte[]? metadata, long version)
+        : this(payload, decoded, expiresAt)
+    {
+        Metadata = metadata;
+        Version = version;
+    }
+
     /// <summary>A missing key.</summary>
     public static KvValue Missing => default;
 
@@ -38,4 +51,20 @@ public readonly struct KvValue
 
     /// <summary>When the entry expires, or <see langword="null"/> when it is permanent or the backend was not asked.</summary>
     public DateTimeOffset? ExpiresAt { get; }
+
+    /// <summary>The entry's metadata as UTF-8 JSON (at most <see cref="KvSetOptions.MaxMetadataBytes"/>), or
+    /// <see langword="null"/> when it has none or the backend was not asked. Never mutate it.</summary>
+    public byte[]? Metadata { get; }
+
+    /// <summary>
+    /// The entry's version: a positive number the backend assigns on every write of the value, strictly greater
+    /// than every version assigned before it to any entry under the same top-level namespace. 0 when the backend
+    /// was not asked for it.
+    /// </summary>
+    public long Version { get; }
+
+    /// <summary>Returns this value with its metadata replaced.</summary>
+    /// <param name="metadata">The metadata as UTF-8 JSON, or <see langword="null"/>.</param>
+    /// <returns>The value with the metadata.</returns>
+    public KvValue WithMetadata(byte[]? metadata) => new(Payload!, Decoded, ExpiresAt, metadata, Version);
 }

@@ -37,6 +37,17 @@ public sealed class MemoryKv : AtomicKvAdaptor
     private int _inFlight;
     private int _compacting;
 
+    // Versions (see KvValue.Version): one counter for the whole store, so they increase across every namespace.
+    private long _version;
+
+    // Multi-key writes (transactions, set-many) run alone: single-key writers hold a shared pass (_activeWriters), a
+    // multi-key write raises _exclusivePending and waits for them to leave, and readers use _commitSequence as a
+    // seqlock (odd while a multi-key write applies) so no reader sees half of one. Readers never block writers.
+    private readonly Lock _exclusiveLock = new();
+    private int _activeWriters;
+    private int _exclusivePending;
+    private long _commitSequence;
+
     /// <summary>Creates a store with the default options, the system clock and the default serializer.</summary>
     public MemoryKv()
         : this(new MemoryKvOptions())
@@ -75,6 +86,9 @@ public sealed class MemoryKv : AtomicKvAdaptor
     internal KvValueSerializer Serializer { get; }
 
     internal ExpiryIndex Expiry => _expiry;
+
+    /// <summary>Always <see langword="true"/>: every operation of a memory store completes synchronously.</summary>
+    public override bool CompletesSynchronously => true;
 
     /// <summary>How many expiry index items the last GC pass visited: the measure of its cost, for tests.</summary>
     internal int LastPassVisited { get; private set; }
@@ -115,6 +129,15 @@ public sealed class MemoryKv : AtomicKvAdaptor
         return removed;
     }
 
+    /// <summary>Runs one GC pass now (see <see cref="CollectExpired"/>).</summary>
+    /// <param name="cancellationToken">Cancels the operation before it starts.</param>
+    /// <returns>How many entries it removed.</returns>
+    public override ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return new(CollectExpired());
+    }
+
     /// <summary>Returns an adaptor on this store's data whose stores encode values with <paramref name="serializer"/>.</summary>
     internal AtomicKvAdaptor WithSerializer(KvValueSerializer serializer) => new SerializerView(this, serializer);
 
@@ -129,6 +152,107 @@ public sealed class MemoryKv : AtomicKvAdaptor
 
     internal ConcurrentDictionary<string, MemoryEntry>? FindTable(string namespacePath) =>
         _tables.TryGetValue(namespacePath, out ConcurrentDictionary<string, MemoryEntry>? table) ? table : null;
+
+    /// <summary>A new version: greater than every version given out before.</summary>
+    internal long NextVersion() => Interlocked.Increment(ref _version);
+
+    /// <summary>Enters a single-key write. It waits only while a multi-key write is applying; pair with <see cref="ExitWrite"/>.</summary>
+    internal void EnterWrite()
+    {
+        while (true)
+        {
+            if (Volatile.Read(ref _exclusivePending) == 0)
+            {
+                Interlocked.Increment(ref _activeWriters);
+
+                // The increment is a full fence: either the multi-key write sees this writer, or this writer sees it.
+                if (Volatile.Read(ref _exclusivePending) == 0)
+                {
+                    return;
+                }
+
+                Interlocked.Decrement(ref _activeWriters);
+            }
+
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _exclusivePending) != 0)
+            {
+                spin.SpinOnce();
+            }
+        }
+    }
+
+    /// <summary>Leaves a single-key write.</summary>
+    internal void ExitWrite() => Interlocked.Decrement(ref _activeWriters);
+
+    /// <summary>
+    /// Runs a multi-key write alone: no single-key write runs meanwhile, and readers that overlap it retry (see
+    /// <see cref="BeginRead"/>), so it is seen whole or not at all.
+    /// </summary>
+    internal T RunExclusive<TState, T>(TState state, Func<TState, T> apply)
+    {
+        lock (_exclusiveLock)
+        {
+            Interlocked.Exchange(ref _exclusivePending, 1);
+            try
+            {
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _activeWriters) != 0)
+                {
+                    spin.SpinOnce();
+                }
+
+                Interlocked.Increment(ref _commitSequence);
+                try
+                {
+                    return apply(state);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref _commitSequence);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _exclusivePending, 0);
+            }
+        }
+    }
+
+    /// <summary>Runs a read of many entries (a listing) with no multi-key write applying meanwhile.</summary>
+    internal T ReadConsistent<TState, T>(TState state, Func<TState, T> read)
+    {
+        lock (_exclusiveLock)
+        {
+            return read(state);
+        }
+    }
+
+    /// <summary>Starts a read: waits out a multi-key write that is applying and returns the stamp to check with <see cref="EndRead"/>.</summary>
+    internal long BeginRead()
+    {
+        long stamp = Volatile.Read(ref _commitSequence);
+        if ((stamp & 1) != 0)
+        {
+            var spin = new SpinWait();
+            do
+            {
+                spin.SpinOnce();
+                stamp = Volatile.Read(ref _commitSequence);
+            }
+            while ((stamp & 1) != 0);
+        }
+
+        return stamp;
+    }
+
+    /// <summary>Whether no multi-key write started since <see cref="BeginRead"/>; if one did, the read retries.</summary>
+    internal bool EndRead(long stamp)
+    {
+        // Keeps the entry loads before the stamp's second load (free on x64; a fence on weaker memory models).
+        Volatile.ReadBarrier();
+        return Volatile.Read(ref _commitSequence) == stamp;
+    }
 
     /// <summary>Files an expiry item for a write; past the compaction threshold, schedules a compaction.</summary>
     internal void AddExpiry(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
@@ -234,6 +358,18 @@ public sealed class MemoryKv : AtomicKvAdaptor
         KvErrorCode.CapacityExceeded,
         string.Create(CultureInfo.InvariantCulture, $"The memory store is full (MaxEntries {Format(_maxEntries)}, MaxBytes {Format(_maxBytes)}); the write was not applied and nothing was evicted."));
 
+    /// <summary>Whether a multi-key write that changes the counts by these amounts fits the limits (run alone, so no
+    /// reservation is needed: single-key writers are held off).</summary>
+    internal bool Fits(long entries, long bytes) =>
+        (entries <= 0 || EntryCount + entries <= _maxEntries) && (bytes <= 0 || ByteCount + bytes <= _maxBytes);
+
+    /// <summary>Applies a change to the counts made by a multi-key write that <see cref="Fits"/>.</summary>
+    internal void Adjust(long entries, long bytes)
+    {
+        Interlocked.Add(ref _entryCount, entries);
+        Interlocked.Add(ref _byteCount, bytes);
+    }
+
     internal void Release(bool removesEntry, long bytes)
     {
         if (removesEntry)
@@ -323,5 +459,8 @@ public sealed class MemoryKv : AtomicKvAdaptor
     {
         public override IAtomicKvStore Namespace(string name) =>
             new MemoryKvStore(kv, KvKeyLayout.ChildPath(null, name), serializer);
+
+        public override ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default) =>
+            kv.CollectExpiredAsync(cancellationToken);
     }
 }

@@ -13,11 +13,14 @@ namespace Kv;
 /// Redis server or on Redis Cluster. Same contract as <see cref="MemoryKv"/>.
 /// </summary>
 /// <remarks>
-/// <para>A key is stored under <see cref="RedisKvOptions.InstanceName"/> followed by the layout of
-/// <see cref="KvKeyLayout"/>: namespace <c>sessions</c> → <c>admin</c>, key <c>user:1</c> is the Redis key
-/// <c>sessions:admin::user:1</c> (with <c>InstanceName = "myapp:"</c>, <c>myapp:sessions:admin::user:1</c>).</para>
-/// <para>Every operation is one round trip: a single command (<c>GET</c>, <c>SET … PX</c>, <c>SET … NX PX</c>,
-/// <c>DEL</c>, <c>EXISTS</c>, <c>PEXPIRE</c>) or a single Lua script (read with expiry, increment). Every operation
+/// <para>A key is stored under <see cref="RedisKvOptions.InstanceName"/>, the top-level namespace name as a Redis
+/// Cluster hash tag, the rest of the namespace path, <c>::</c> and the key: namespace <c>sessions</c> → <c>admin</c>,
+/// key <c>user:1</c> is the Redis key <c>{sessions}:admin::user:1</c> (with <c>InstanceName = "myapp:"</c>,
+/// <c>myapp:{sessions}:admin::user:1</c>). Everything under one top-level namespace shares a hash slot. Each namespace
+/// also keeps a listing index (<c>…::__kv:ord</c>, <c>__kv:exp</c>, <c>__kv:ix</c>) that every write updates in the
+/// same script; see docs/redis.md.</para>
+/// <para>Every point operation is one round trip: a single command (<c>GET</c>, <c>EXISTS</c>, <c>PTTL</c>,
+/// <c>MGET</c>) or a single Lua script (every write, read with details, batches, transactions). Every operation
 /// completes within <see cref="RedisKvOptions.OperationTimeout"/>; a failure of Redis (connection lost, timeout,
 /// server error) throws <see cref="KvException"/> with <see cref="KvErrorCode.StoreOperationFailed"/> and the cause
 /// as inner exception. The connection recovers by itself once Redis is back.</para>
@@ -26,6 +29,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 {
     private readonly RedisConnection _connection;
     private readonly ILogger _logger;
+    private RedisRootRegistry? _rootRegistry;
     private int _disposed;
 
     /// <summary>Creates an adaptor. It connects on first use, not here.</summary>
@@ -73,12 +77,38 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 
     internal KvValueSerializer Serializer { get; }
 
+    /// <summary>The registry of root namespaces that hold TTL entries, and the expired-index collection.</summary>
+    internal RedisRootRegistry RootRegistry =>
+        LazyInitializer.EnsureInitialized(ref _rootRegistry, () => new RedisRootRegistry(InstanceName));
+
+    /// <summary>
+    /// Removes the listing-index records of expired entries (Redis frees the values itself). Reads the registry of
+    /// root namespaces with TTL entries and each root's registry of namespaces, never scanning the keyspace, and
+    /// removes each namespace's due records in bounded scripts. Reads never see expired entries either way; this
+    /// frees the memory their records hold. Write scripts also remove up to two due records of their namespace.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many index records (expired entries) were removed.</returns>
+    public override ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        return RootRegistry.CollectAsync(this, cancellationToken);
+    }
+
     /// <inheritdoc />
     public override IAtomicKvStore Namespace(string name)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return new RedisKvStore(this, KvKeyLayout.ChildPath(null, name));
     }
+
+    /// <summary>Sends one <c>PING</c> to Redis, under <see cref="OperationTimeout"/> (the Kv health check uses it).</summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A task that completes when Redis answered.</returns>
+    /// <exception cref="KvException">Redis did not answer (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
+    public override async ValueTask PingAsync(CancellationToken cancellationToken = default) =>
+        await ExecuteAsync("PING", 0, static (db, _) => db.PingAsync(), cancellationToken).ConfigureAwait(false);
 
     /// <summary>Releases the multiplexer when Kv created it; one from the application or a factory is left open.</summary>
     /// <returns>A task that completes when the connection is closed.</returns>

@@ -33,7 +33,7 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
     }
 
     [Fact]
-    public async Task Physical_key_is_instance_name_then_namespace_path_then_double_colon_then_key()
+    public async Task Physical_key_is_instance_name_then_root_as_hash_tag_then_rest_of_path_then_double_colon_then_key()
     {
         IAtomicKvStore admin = _kv.Namespace("sessions").Namespace("admin");
 
@@ -42,9 +42,9 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         await admin.SetAsync("blob", new byte[] { 0, 1, 0xFF });
 
         // As redis-cli shows it: the namespace path reads apart from the key.
-        Assert.Equal("{\"Name\":\"Ada\"}", await _cli.CommandTextAsync("GET", _instanceName + "sessions:admin::user:1"));
-        Assert.Equal("42", await _cli.CommandTextAsync("GET", _instanceName + "sessions:admin::count"));
-        Assert.Equal(new byte[] { KvValueSerializer.RawBytesMarker, 0, 1, 0xFF }, (byte[]?)await _cli.CommandAsync("GET", _instanceName + "sessions:admin::blob"));
+        Assert.Equal("{\"Name\":\"Ada\"}", await _cli.CommandTextAsync("GET", _instanceName + "{sessions}:admin::user:1"));
+        Assert.Equal("42", await _cli.CommandTextAsync("GET", _instanceName + "{sessions}:admin::count"));
+        Assert.Equal(new byte[] { KvValueSerializer.RawBytesMarker, 0, 1, 0xFF }, (byte[]?)await _cli.CommandAsync("GET", _instanceName + "{sessions}:admin::blob"));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         IAtomicKvStore store = _kv.Namespace("ttl");
 
         await store.SetAsync("k", "v", KvSetOptions.WithTtl(TimeSpan.FromMilliseconds(90_500.2)));
-        long pttl = (long)(await _cli.CommandAsync("PTTL", _instanceName + "ttl::k"))!;
+        long pttl = (long)(await _cli.CommandAsync("PTTL", _instanceName + "{ttl}::k"))!;
 
         // Rounded up to 90 501 ms; the server's clock has run a little since.
         Assert.InRange(pttl, 80_000, 90_501);
@@ -71,7 +71,7 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         await store.SetAsync(key, "value");
         Assert.Equal("value", await store.GetAsync<string>(key));
         Assert.True(await store.ExistsAsync(key));
-        Assert.Equal("\"value\"", await _cli.CommandTextAsync("GET", Encoding.UTF8.GetBytes(_instanceName + "special::" + key)));
+        Assert.Equal("\"value\"", await _cli.CommandTextAsync("GET", Encoding.UTF8.GetBytes(_instanceName + "{special}::" + key)));
 
         Assert.True(await store.ExpireAsync(key, TimeSpan.FromMinutes(1)));
         Assert.NotNull((await store.GetEntryAsync<string>(key))!.ExpiresAt);
@@ -120,7 +120,7 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
     {
         IAtomicKvStore store = _kv.Namespace("raw");
         byte[] payload = Encoding.UTF8.GetBytes(raw);
-        await _cli.CommandAsync("SET", _instanceName + "raw::n", payload);
+        await _cli.CommandAsync("SET", _instanceName + "{raw}::n", payload);
 
         if (KvValueSerializer.TryParseInteger(payload, out long value))
         {
@@ -130,7 +130,7 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         {
             KvException error = await Assert.ThrowsAsync<KvException>(() => store.IncrementAsync("n", 1).AsTask());
             Assert.Equal(KvErrorCode.NotNumeric, error.Code);
-            Assert.Equal(payload, (byte[]?)await _cli.CommandAsync("GET", _instanceName + "raw::n"));
+            Assert.Equal(payload, (byte[]?)await _cli.CommandAsync("GET", _instanceName + "{raw}::n"));
         }
     }
 
@@ -158,7 +158,7 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         Assert.Equal(long.MinValue, await store.IncrementAsync("min", long.MinValue));
         Assert.Equal(KvErrorCode.Overflow, (await Assert.ThrowsAsync<KvException>(() => store.IncrementAsync("min", -1).AsTask())).Code);
         Assert.Equal(long.MinValue + 1, await store.IncrementAsync("min", 1));
-        Assert.Equal("-9223372036854775807", await _cli.CommandTextAsync("GET", _instanceName + "precision::min"));
+        Assert.Equal("-9223372036854775807", await _cli.CommandTextAsync("GET", _instanceName + "{precision}::min"));
     }
 
     [Fact]
@@ -167,9 +167,9 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         IAtomicKvStore store = _kv.Namespace("incr");
 
         await store.IncrementAsync("n", 1, KvSetOptions.WithTtl(TimeSpan.FromMinutes(1)));
-        long created = (long)(await _cli.CommandAsync("PTTL", _instanceName + "incr::n"))!;
+        long created = (long)(await _cli.CommandAsync("PTTL", _instanceName + "{incr}::n"))!;
         await store.IncrementAsync("n", 1, KvSetOptions.WithTtl(TimeSpan.FromHours(1)));
-        long kept = (long)(await _cli.CommandAsync("PTTL", _instanceName + "incr::n"))!;
+        long kept = (long)(await _cli.CommandAsync("PTTL", _instanceName + "{incr}::n"))!;
 
         Assert.InRange(created, 1, 60_000);
         Assert.InRange(kept, 1, created);

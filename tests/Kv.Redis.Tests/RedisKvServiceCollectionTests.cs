@@ -125,12 +125,12 @@ public sealed class RedisKvServiceCollectionTests(RedisServerFixture redis) : IC
             {
                 IAtomicKvStore store = provider.GetRequiredService<AtomicKvAdaptor>().Namespace("shared");
                 await store.SetAsync("k", "v");
-                Assert.Equal("\"v\"", (string?)await appMultiplexer.GetDatabase().StringGetAsync(_prefix + "shared::k"));
+                Assert.Equal("\"v\"", (string?)await appMultiplexer.GetDatabase().StringGetAsync(_prefix + "{shared}::k"));
             }
 
             // The provider (and Kv with it) is gone; the application's multiplexer is still open and working.
             Assert.True(appMultiplexer.IsConnected);
-            Assert.Equal("\"v\"", (string?)await appMultiplexer.GetDatabase().StringGetAsync(_prefix + "shared::k"));
+            Assert.Equal("\"v\"", (string?)await appMultiplexer.GetDatabase().StringGetAsync(_prefix + "{shared}::k"));
         }
         finally
         {
@@ -159,7 +159,7 @@ public sealed class RedisKvServiceCollectionTests(RedisServerFixture redis) : IC
 
             Assert.Equal(1, calls);
             Assert.True(appMultiplexer.IsConnected);
-            Assert.Equal("19", (string?)await appMultiplexer.GetDatabase().StringGetAsync(_prefix + "factory::k19"));
+            Assert.Equal("19", (string?)await appMultiplexer.GetDatabase().StringGetAsync(_prefix + "{factory}::k19"));
         }
         finally
         {

@@ -63,11 +63,13 @@ public class GetFloorBenchmarks
         private readonly KvValue _value;
 
         public ConstantStore(string value)
-            : base("constant", KvValueSerializer.Default) => _value = Serializer.Serialize(value);
+            : base("constant", KvValueSerializer.Default, TimeProvider.System) => _value = Serializer.Serialize(value);
+
+        protected override object Backend => this;
 
         protected override IAtomicKvStore CreateChild(string namespacePath) => this;
 
-        protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken) => new(_value);
+        protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken) => new(_value);
 
         protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
@@ -82,7 +84,29 @@ public class GetFloorBenchmarks
         protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
-        protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        // Only reads are measured; nothing else is part of this floor.
+        protected override ValueTask<KvValue[]> GetManyCoreAsync(string[] keys, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<KvTimeToLive> GetTimeToLiveCoreAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<long> CountCoreAsync(KvListRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<long> GetNamespaceSizeCoreAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
     }
 }

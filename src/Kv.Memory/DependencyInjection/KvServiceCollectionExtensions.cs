@@ -39,10 +39,14 @@ public static class KvServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemoryKvOptions>, MemoryKvOptionsValidator>());
 
         services.TryAddSingleton(sp => new KvValueSerializer(sp.GetRequiredService<IOptions<KvOptions>>().Value.SerializerOptions));
+        services.AddKvMetrics();
         services.TryAddSingleton(sp => new MemoryKv(
             sp.GetRequiredService<IOptions<MemoryKvOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<KvValueSerializer>()));
+            sp.GetRequiredService<KvValueSerializer>())
+        {
+            Metrics = sp.GetService<KvMetrics>(),
+        });
 
         return builder.UseMemory();
     }

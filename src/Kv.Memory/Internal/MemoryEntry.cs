@@ -7,19 +7,21 @@ namespace Kv.Internal;
 /// sees half of a write and never takes a lock.
 /// </summary>
 /// <remarks>
-/// <para>Every stored key pays for one entry object, so it is kept small: a permanent entry is two references
-/// (32 bytes with the object header), and only an entry with a TTL is an <see cref="ExpiringMemoryEntry"/>
-/// with its deadline (40 bytes). Create entries with <see cref="Create"/>.</para>
+/// <para>Every stored key pays for one entry object, so it is kept small: a permanent entry is its payload, decoded
+/// copy, metadata and version (48 bytes with the object header), and only an entry with a TTL is an
+/// <see cref="ExpiringMemoryEntry"/> with its deadline (56 bytes). Create entries with <see cref="Create"/>.</para>
 /// <para>What an entry counts against <see cref="MemoryKvOptions.MaxBytes"/> is not stored either:
 /// <see cref="SizeWith"/> computes it when an entry is added or removed, and a replacement under the same
-/// key changes it by the difference of the payload lengths alone.</para>
+/// key changes it by the difference of <see cref="DataLength"/> alone.</para>
 /// </remarks>
 internal class MemoryEntry
 {
-    protected MemoryEntry(byte[] payload, object? decoded)
+    protected MemoryEntry(byte[] payload, object? decoded, byte[]? metadata, long version)
     {
         Payload = payload;
         Decoded = decoded;
+        Metadata = metadata;
+        Version = version;
     }
 
     public byte[] Payload { get; }
@@ -27,26 +29,37 @@ internal class MemoryEntry
     /// <summary>An immutable decoded copy (string or primitive) that reads hand back without decoding.</summary>
     public object? Decoded { get; }
 
+    /// <summary>The metadata as UTF-8 JSON, or <see langword="null"/>.</summary>
+    public byte[]? Metadata { get; }
+
+    /// <summary>The version the write that stored this value got (see <see cref="KvValue.Version"/>).</summary>
+    public long Version { get; }
+
     /// <summary>UTC ticks at which the entry is gone; 0 for a permanent entry.</summary>
     public long ExpiresAtTicks => this is ExpiringMemoryEntry expiring ? expiring.Deadline : 0;
 
     public bool HasTtl => this is ExpiringMemoryEntry;
 
+    /// <summary>The payload's and metadata's bytes: what a replacement under the same key changes the byte count by.</summary>
+    public int DataLength => Payload.Length + (Metadata?.Length ?? 0);
+
     /// <summary>Creates an entry; <paramref name="expiresAtTicks"/> is 0 for a permanent one.</summary>
-    public static MemoryEntry Create(byte[] payload, object? decoded, long expiresAtTicks) =>
-        expiresAtTicks == 0 ? new MemoryEntry(payload, decoded) : new ExpiringMemoryEntry(payload, decoded, expiresAtTicks);
+    public static MemoryEntry Create(byte[] payload, object? decoded, long expiresAtTicks, byte[]? metadata, long version) =>
+        expiresAtTicks == 0
+            ? new MemoryEntry(payload, decoded, metadata, version)
+            : new ExpiringMemoryEntry(payload, decoded, metadata, version, expiresAtTicks);
 
     /// <summary>An entry is gone from the instant its expiry is reached.</summary>
     public bool IsExpiredAt(long nowTicks) => this is ExpiringMemoryEntry expiring && nowTicks >= expiring.Deadline;
 
     /// <summary>The bytes this entry counts against <see cref="MemoryKvOptions.MaxBytes"/> under <paramref name="key"/>:
-    /// the key's UTF-8 bytes plus the payload.</summary>
-    public long SizeWith(string key) => Encoding.UTF8.GetByteCount(key) + Payload.Length;
+    /// the key's UTF-8 bytes plus the payload and the metadata (the size <see cref="IKvStore.GetStorageSizeAsync(CancellationToken)"/> reports).</summary>
+    public long SizeWith(string key) => Encoding.UTF8.GetByteCount(key) + DataLength;
 
-    public MemoryEntry WithExpiry(long expiresAtTicks) => Create(Payload, Decoded, expiresAtTicks);
+    /// <summary>The same value, version and metadata with another expiry (a TTL change is not a new version).</summary>
+    public MemoryEntry WithExpiry(long expiresAtTicks) => Create(Payload, Decoded, expiresAtTicks, Metadata, Version);
 
-    public KvValue ToValue(bool includeExpiry) => new(
-        Payload,
-        Decoded,
-        includeExpiry && this is ExpiringMemoryEntry expiring ? new DateTimeOffset(expiring.Deadline, TimeSpan.Zero) : null);
+    public KvValue ToValue(bool includeDetails) => includeDetails
+        ? new(Payload, Decoded, this is ExpiringMemoryEntry expiring ? new DateTimeOffset(expiring.Deadline, TimeSpan.Zero) : null, Metadata, Version)
+        : new(Payload, Decoded);
 }

@@ -37,6 +37,7 @@ internal sealed partial class MemoryKvGcService : BackgroundService, IKvBackendS
         try
         {
             int removed = _kv.CollectExpired();
+            _kv.Metrics?.RecordGcPass(_kv, removed);
             LogPass(removed, _kv.EntryCount);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

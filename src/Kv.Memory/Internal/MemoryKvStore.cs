@@ -10,7 +10,7 @@ namespace Kv.Internal;
 /// Failures found after the arguments were checked (NotNumeric, Overflow, CapacityExceeded) are returned as faulted
 /// tasks, never thrown by the call, so callers see them the same way as from a remote backend.
 /// </remarks>
-internal sealed class MemoryKvStore : KvStoreBase
+internal sealed partial class MemoryKvStore : KvStoreBase
 {
     private readonly MemoryKv _kv;
 
@@ -19,7 +19,7 @@ internal sealed class MemoryKvStore : KvStoreBase
     private ConcurrentDictionary<string, MemoryEntry>? _table;
 
     public MemoryKvStore(MemoryKv kv, string namespacePath, KvValueSerializer serializer)
-        : base(namespacePath, serializer)
+        : base(namespacePath, serializer, kv.TimeProvider)
     {
         _kv = kv;
     }
@@ -30,16 +30,133 @@ internal sealed class MemoryKvStore : KvStoreBase
     // The table to read from, or null while the namespace was never written.
     private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _kv.FindTable(NamespacePath);
 
+    protected override object Backend => _kv;
+
     protected override IAtomicKvStore CreateChild(string namespacePath) => new MemoryKvStore(_kv, namespacePath, Serializer);
 
-    protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeExpiry, CancellationToken cancellationToken) =>
-        new(TryGetLive(key, out MemoryEntry? entry) ? entry.ToValue(includeExpiry) : KvValue.Missing);
+    protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken)
+    {
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return new(KvValue.Missing);
+        }
+
+        while (true)
+        {
+            long stamp = _kv.BeginRead();
+            KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
+            if (_kv.EndRead(stamp))
+            {
+                return new(value);
+            }
+        }
+    }
 
     protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) =>
-        new(TryGetLive(key, out _));
+        new(TryGetLiveConsistent(key, out _));
+
+    protected override ValueTask<KvTimeToLive> GetTimeToLiveCoreAsync(string key, CancellationToken cancellationToken)
+    {
+        if (!TryGetLiveConsistent(key, out MemoryEntry? entry))
+        {
+            return new(KvTimeToLive.Missing);
+        }
+
+        if (!entry.HasTtl)
+        {
+            return new(KvTimeToLive.Permanent);
+        }
+
+        // Kept to the millisecond, rounded up: a live key never reports zero.
+        long remaining = entry.ExpiresAtTicks - Now();
+        long milliseconds = (remaining + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        return new(KvTimeToLive.Expiring(TimeSpan.FromMilliseconds(Math.Max(1, milliseconds))));
+    }
+
+    protected override ValueTask<KvValue[]> GetManyCoreAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        var values = new KvValue[keys.Length];
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return new(values);
+        }
+
+        // All keys are read within one stamp, so the batch never shows half of a transaction.
+        while (true)
+        {
+            long stamp = _kv.BeginRead();
+            for (int i = 0; i < keys.Length; i++)
+            {
+                values[i] = TryGetLive(table, keys[i], out MemoryEntry? entry) ? entry.ToValue(includeDetails: false) : KvValue.Missing;
+            }
+
+            if (_kv.EndRead(stamp))
+            {
+                return new(values);
+            }
+        }
+    }
+
+    protected override ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        var sizes = new long[keys.Length];
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        while (true)
+        {
+            long stamp = _kv.BeginRead();
+            for (int i = 0; i < keys.Length; i++)
+            {
+                sizes[i] = table is not null && TryGetLive(table, keys[i], out MemoryEntry? entry) ? entry.SizeWith(keys[i]) : -1;
+            }
+
+            if (_kv.EndRead(stamp))
+            {
+                return new(sizes);
+            }
+        }
+    }
+
+    protected override ValueTask<long> GetNamespaceSizeCoreAsync(CancellationToken cancellationToken) =>
+        new(ReadLive(static (key, entry, total) => total + entry.SizeWith(key), 0L));
+
+    protected override ValueTask<long> CountCoreAsync(KvListRequest request, CancellationToken cancellationToken) =>
+        new(ReadLive((key, _, count) => request.Matches(key) ? count + 1 : count, 0L));
+
+    protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
+    {
+        // O(n log limit): one pass over the namespace keeps the `limit` smallest matching keys in a max-heap.
+        var heap = new PriorityQueue<(string Key, MemoryEntry Entry), string>(request.Limit + 1, Comparer<string>.Create((a, b) => KvKeyComparer.Instance.Compare(b, a)));
+        ReadLive(
+            (key, entry, _) =>
+            {
+                if (request.Matches(key))
+                {
+                    heap.Enqueue((key, entry), key);
+                    if (heap.Count > request.Limit)
+                    {
+                        heap.Dequeue();
+                    }
+                }
+
+                return 0;
+            },
+            0);
+
+        var keys = new KvKeyInfo[heap.Count];
+        for (int i = keys.Length - 1; i >= 0; i--)
+        {
+            (string key, MemoryEntry entry) = heap.Dequeue();
+            keys[i] = new KvKeyInfo(key, entry.HasTtl ? new DateTimeOffset(entry.ExpiresAtTicks, TimeSpan.Zero) : null, ParseMetadata(entry.Metadata));
+        }
+
+        return new(keys);
+    }
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
+        _kv.EnterWrite();
         try
         {
             Set(key, value, ttl);
@@ -49,10 +166,15 @@ internal sealed class MemoryKvStore : KvStoreBase
         {
             return ValueTask.FromException(ex);
         }
+        finally
+        {
+            _kv.ExitWrite();
+        }
     }
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
+        _kv.EnterWrite();
         try
         {
             return new(SetIfNotExists(key, value, ttl));
@@ -61,17 +183,105 @@ internal sealed class MemoryKvStore : KvStoreBase
         {
             return ValueTask.FromException<bool>(ex);
         }
+        finally
+        {
+            _kv.ExitWrite();
+        }
     }
 
-    protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, CancellationToken cancellationToken)
+    protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken)
     {
+        _kv.EnterWrite();
         try
         {
-            return new(Increment(key, by, ttl));
+            return new(Increment(key, by, ttl, metadata));
         }
         catch (KvException ex)
         {
             return ValueTask.FromException<long>(ex);
+        }
+        finally
+        {
+            _kv.ExitWrite();
+        }
+    }
+
+    protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
+    {
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return new(false);
+        }
+
+        _kv.EnterWrite();
+        try
+        {
+            return new(Delete(table, key));
+        }
+        finally
+        {
+            _kv.ExitWrite();
+        }
+    }
+
+    protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return new(0L);
+        }
+
+        // Atomic as a whole, like every multi-key write: no reader sees some of the keys gone and others not.
+        return new(_kv.RunExclusive(
+            (Store: this, Table: table, Keys: keys),
+            static s => s.Keys.LongCount(k => s.Store.Delete(s.Table, k))));
+    }
+
+    protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
+        ChangeExpiry(key, now => Deadline(now, ttl), requireTtl: false);
+
+    protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
+        ChangeExpiry(key, static _ => 0, requireTtl: true);
+
+    protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ConcurrentDictionary<string, MemoryEntry> table = Table;
+            _kv.RunExclusive(
+                (Store: this, Table: table, Items: items, Ttl: ttl),
+                static s =>
+                {
+                    long version = s.Store._kv.NextVersion();
+                    long deadline = s.Ttl is null ? 0 : Deadline(s.Store.Now(), s.Ttl);
+                    var writes = new PendingWrite[s.Items.Length];
+                    for (int i = 0; i < s.Items.Length; i++)
+                    {
+                        writes[i] = new(s.Table, s.Items[i].Key, NewEntry(s.Items[i].Value, deadline, s.Items[i].Value.Metadata, version));
+                    }
+
+                    s.Store.ApplyAlone(writes);
+                    return 0;
+                });
+            return default;
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new(_kv.RunExclusive((Store: this, Operations: operations), static s => s.Store.Commit(s.Operations)));
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException<KvCommitResult>(ex);
         }
     }
 
@@ -79,17 +289,19 @@ internal sealed class MemoryKvStore : KvStoreBase
     {
         ConcurrentDictionary<string, MemoryEntry> table = Table;
         long now = ttl is null ? 0 : Now();
-        MemoryEntry entry = NewEntry(value, Deadline(now, ttl));
+        long deadline = Deadline(now, ttl);
         while (true)
         {
+            // The version is taken after the current entry is read (and again on each retry), so a key's versions
+            // only ever increase.
             if (table.TryGetValue(key, out MemoryEntry? old))
             {
-                if (TryReplace(table, key, old, entry, now))
+                if (TryReplace(table, key, old, NewEntry(value, deadline, value.Metadata, _kv.NextVersion()), now))
                 {
                     return;
                 }
             }
-            else if (TryAdd(table, key, entry))
+            else if (TryAdd(table, key, NewEntry(value, deadline, value.Metadata, _kv.NextVersion())))
             {
                 return;
             }
@@ -102,7 +314,6 @@ internal sealed class MemoryKvStore : KvStoreBase
 
         // The clock is read only when a TTL is involved (this write's or the stored entry's), and at most once.
         long? clock = null;
-        MemoryEntry? entry = null;
         while (true)
         {
             if (table.TryGetValue(key, out MemoryEntry? old))
@@ -112,12 +323,12 @@ internal sealed class MemoryKvStore : KvStoreBase
                     return false;
                 }
 
-                if (TryReplace(table, key, old, entry ??= Create(), Clock()))
+                if (TryReplace(table, key, old, Create(), Clock()))
                 {
                     return true;
                 }
             }
-            else if (TryAdd(table, key, entry ??= Create()))
+            else if (TryAdd(table, key, Create()))
             {
                 return true;
             }
@@ -125,41 +336,54 @@ internal sealed class MemoryKvStore : KvStoreBase
 
         long Clock() => clock ??= Now();
 
-        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl));
+        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl), value.Metadata, _kv.NextVersion());
     }
 
-    protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
+    private bool Delete(ConcurrentDictionary<string, MemoryEntry> table, string key)
     {
-        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
-        while (table is not null && table.TryGetValue(key, out MemoryEntry? old))
+        while (table.TryGetValue(key, out MemoryEntry? old))
         {
             if (table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
             {
                 _kv.Release(removesEntry: true, old.SizeWith(key));
-                return new(!old.HasTtl || !old.IsExpiredAt(Now()));
+                return !old.HasTtl || !old.IsExpiredAt(Now());
             }
         }
 
-        return new(false);
+        return false;
     }
 
-    protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
+    // Replaces a live entry's expiry (0: permanent). With requireTtl, only an entry that has a TTL counts (persist).
+    private ValueTask<bool> ChangeExpiry(string key, Func<long, long> deadline, bool requireTtl)
     {
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
-        long now = Now();
-        while (table is not null && table.TryGetValue(key, out MemoryEntry? old) && !old.IsExpiredAt(now))
+        if (table is null)
         {
-            // The entry keeps its size, so this never needs room and never fails.
-            if (TryReplace(table, key, old, old.WithExpiry(Deadline(now, ttl)), now))
-            {
-                return new(true);
-            }
+            return new(false);
         }
 
-        return new(false);
+        _kv.EnterWrite();
+        try
+        {
+            long now = Now();
+            while (table.TryGetValue(key, out MemoryEntry? old) && !old.IsExpiredAt(now) && (old.HasTtl || !requireTtl))
+            {
+                // The entry keeps its size, so this never needs room and never fails.
+                if (TryReplace(table, key, old, old.WithExpiry(deadline(now)), now))
+                {
+                    return new(true);
+                }
+            }
+
+            return new(false);
+        }
+        finally
+        {
+            _kv.ExitWrite();
+        }
     }
 
-    private long Increment(string key, long by, TimeSpan? ttl)
+    private long Increment(string key, long by, TimeSpan? ttl, byte[]? metadata)
     {
         ConcurrentDictionary<string, MemoryEntry> table = Table;
 
@@ -171,21 +395,11 @@ internal sealed class MemoryKvStore : KvStoreBase
             bool exists = table.TryGetValue(key, out MemoryEntry? old);
             if (exists && (!old!.HasTtl || !old.IsExpiredAt(Clock())))
             {
-                // Always the payload, as Redis's INCRBY sees it: a decoded copy may be a number whose payload is
-                // not an integer (custom options can write numbers as strings).
-                if (!KvValueSerializer.TryParseInteger(old.Payload, out long current))
-                {
-                    throw NotNumeric();
-                }
+                long next = Add(old, by);
 
-                long next = unchecked(current + by);
-                if (((current ^ next) & (by ^ next)) < 0)
-                {
-                    throw Overflow();
-                }
-
-                // An existing counter keeps its TTL (and has read the clock if it has one).
-                if (TryReplace(table, key, old, NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks), clock ?? 0))
+                // An existing counter keeps its TTL and metadata (and has read the clock if it has a TTL).
+                MemoryEntry updated = NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks, old.Metadata, _kv.NextVersion());
+                if (TryReplace(table, key, old, updated, clock ?? 0))
                 {
                     return next;
                 }
@@ -193,7 +407,7 @@ internal sealed class MemoryKvStore : KvStoreBase
                 continue;
             }
 
-            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl));
+            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _kv.NextVersion());
             if (exists ? TryReplace(table, key, old!, created, Clock()) : TryAdd(table, key, created))
             {
                 return by;
@@ -203,9 +417,147 @@ internal sealed class MemoryKvStore : KvStoreBase
         long Clock() => clock ??= Now();
     }
 
-    private bool TryGetLive(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
+    // The increment of a stored value, as Redis's INCRBY sees it: always the payload, never a decoded copy (custom
+    // options can write numbers as strings).
+    private static long Add(MemoryEntry entry, long by)
     {
-        // Only entries with a TTL need the clock, so a read of a permanent entry costs one dictionary lookup.
+        if (!KvValueSerializer.TryParseInteger(entry.Payload, out long current))
+        {
+            throw NotNumeric();
+        }
+
+        long next = unchecked(current + by);
+        return ((current ^ next) & (by ^ next)) < 0 ? throw Overflow() : next;
+    }
+
+    // Runs alone (RunExclusive). Checks see the state before the transaction; writes then apply in order to a working
+    // view, where a failing increment throws before anything is stored.
+    private KvCommitResult Commit(IReadOnlyList<KvTransactionOperation> operations)
+    {
+        long now = Now();
+        var view = new Dictionary<(string Path, string Key), PendingWrite>();
+        foreach (KvTransactionOperation op in operations)
+        {
+            if (op.Kind == KvTransactionOperationKind.Check && Current(op, now).Entry?.Version != op.ExpectedVersion)
+            {
+                return new KvCommitResult(Applied: false, Version: 0);
+            }
+        }
+
+        // A transaction of checks alone writes nothing, so no entry gets a version (as on Redis, and as an empty one).
+        if (operations.All(static op => op.Kind == KvTransactionOperationKind.Check))
+        {
+            return new KvCommitResult(Applied: true, Version: 0);
+        }
+
+        long version = _kv.NextVersion();
+        foreach (KvTransactionOperation op in operations)
+        {
+            PendingWrite current = Current(op, now);
+            MemoryEntry? next = op.Kind switch
+            {
+                KvTransactionOperationKind.Check => current.Entry,
+                KvTransactionOperationKind.Set => NewEntry(op.Value, Deadline(now, op.Ttl), op.Value.Metadata, version),
+                KvTransactionOperationKind.Delete => null,
+                KvTransactionOperationKind.Increment => current.Entry is { } counter
+                    ? NewEntry(Serializer.FromInteger(Add(counter, op.By)), counter.ExpiresAtTicks, counter.Metadata, version)
+                    : NewEntry(Serializer.FromInteger(op.By), Deadline(now, op.Ttl), op.Metadata, version),
+                _ => throw new ArgumentOutOfRangeException(nameof(operations), op.Kind, "Unknown transaction operation."),
+            };
+
+            // A namespace gets its table only when the transaction stores something in it.
+            view[(op.NamespacePath, op.Key)] = current with
+            {
+                Entry = next,
+                Table = current.Table ?? (next is null ? null : _kv.GetOrAddTable(op.NamespacePath)),
+            };
+        }
+
+        ApplyAlone([.. view.Values.Where(w => w.Changed)]);
+        return new KvCommitResult(Applied: true, version);
+
+        // The key's entry as the transaction sees it so far: its own earlier writes, else the live stored entry.
+        PendingWrite Current(KvTransactionOperation op, long now)
+        {
+            if (view.TryGetValue((op.NamespacePath, op.Key), out PendingWrite pending))
+            {
+                return pending;
+            }
+
+            ConcurrentDictionary<string, MemoryEntry>? table = _kv.FindTable(op.NamespacePath);
+            MemoryEntry? live = table is not null && table.TryGetValue(op.Key, out MemoryEntry? e) && !e.IsExpiredAt(now) ? e : null;
+            return new PendingWrite(table, op.Key, live) { Original = live };
+        }
+    }
+
+    // Stores a multi-key write while it runs alone: first the capacity check for the whole write (collecting expired
+    // entries once if needed), then every entry. Only the GC runs meanwhile, and it only removes expired entries.
+    private void ApplyAlone(PendingWrite[] writes)
+    {
+        if (!_kv.Fits(Growth(writes, static (w, e) => 1), Growth(writes, static (w, e) => e.SizeWith(w.Key))))
+        {
+            _kv.CollectExpired();
+            if (!_kv.Fits(Growth(writes, static (w, e) => 1), Growth(writes, static (w, e) => e.SizeWith(w.Key))))
+            {
+                throw _kv.CapacityExceeded();
+            }
+        }
+
+        foreach (PendingWrite write in writes)
+        {
+            while (true)
+            {
+                bool exists = write.Target.TryGetValue(write.Key, out MemoryEntry? physical);
+                if (write.Entry is null)
+                {
+                    if (!exists || write.Target.TryRemove(new KeyValuePair<string, MemoryEntry>(write.Key, physical!)))
+                    {
+                        if (exists)
+                        {
+                            _kv.Release(removesEntry: true, physical!.SizeWith(write.Key));
+                        }
+
+                        break;
+                    }
+                }
+                else if (exists ? write.Target.TryUpdate(write.Key, write.Entry, physical!) : write.Target.TryAdd(write.Key, write.Entry))
+                {
+                    _kv.Adjust(exists ? 0 : 1, write.Entry.SizeWith(write.Key) - (exists ? physical!.SizeWith(write.Key) : 0));
+                    if (write.Entry.HasTtl)
+                    {
+                        _kv.AddExpiry(write.Target, write.Key, write.Entry.ExpiresAtTicks);
+                    }
+
+                    break;
+                }
+
+                // Only the GC changes entries now (it removed an expired one): look again.
+            }
+        }
+    }
+
+    // How much a multi-key write grows the store by a measure (entries or bytes), from what is stored physically now.
+    private static long Growth(PendingWrite[] writes, Func<PendingWrite, MemoryEntry, long> measure)
+    {
+        long total = 0;
+        foreach (PendingWrite write in writes)
+        {
+            if (write.Target.TryGetValue(write.Key, out MemoryEntry? physical))
+            {
+                total -= measure(write, physical);
+            }
+
+            if (write.Entry is not null)
+            {
+                total += measure(write, write.Entry);
+            }
+        }
+
+        return total;
+    }
+
+    private bool TryGetLiveConsistent(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
+    {
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         if (table is null)
         {
@@ -213,7 +565,47 @@ internal sealed class MemoryKvStore : KvStoreBase
             return false;
         }
 
-        return table.TryGetValue(key, out entry) && (!entry.HasTtl || !entry.IsExpiredAt(Now()));
+        while (true)
+        {
+            long stamp = _kv.BeginRead();
+            bool live = TryGetLive(table, key, out entry);
+            if (_kv.EndRead(stamp))
+            {
+                return live;
+            }
+        }
+    }
+
+    private bool TryGetLive(ConcurrentDictionary<string, MemoryEntry> table, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry) =>
+        // Only entries with a TTL need the clock, so a read of a permanent entry costs one dictionary lookup.
+        table.TryGetValue(key, out entry) && (!entry.HasTtl || !entry.IsExpiredAt(Now()));
+
+    // Folds over the namespace's live entries, with no multi-key write applying meanwhile. Keys starting with the
+    // reserved prefix (Kv's own state, such as rate-limiter buckets) are not the user's: they are never listed.
+    private T ReadLive<T>(Func<string, MemoryEntry, T, T> fold, T seed)
+    {
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return seed;
+        }
+
+        return _kv.ReadConsistent(
+            (Store: this, Table: table, Fold: fold, Seed: seed),
+            static s =>
+            {
+                long now = s.Store.Now();
+                T acc = s.Seed;
+                foreach (KeyValuePair<string, MemoryEntry> pair in s.Table)
+                {
+                    if (!pair.Value.IsExpiredAt(now) && !pair.Key.StartsWith(KvKeyRules.ReservedPrefix, StringComparison.Ordinal))
+                    {
+                        acc = s.Fold(pair.Key, pair.Value, acc);
+                    }
+                }
+
+                return acc;
+            });
     }
 
     private bool TryAdd(ConcurrentDictionary<string, MemoryEntry> table, string key, MemoryEntry entry)
@@ -246,7 +638,7 @@ internal sealed class MemoryKvStore : KvStoreBase
         // Same key, so the size changes by the payloads' difference alone. Growth is reserved before the swap
         // (a write past MaxBytes fails, leaving the old value); shrinkage is released after it, so a lost swap
         // never pushes the count past the limit on its way back.
-        long delta = entry.Payload.Length - old.Payload.Length;
+        long delta = entry.DataLength - old.DataLength;
         bool reserved = delta > 0;
         if (reserved && !_kv.TryReserve(addsEntry: false, delta))
         {
@@ -284,8 +676,22 @@ internal sealed class MemoryKvStore : KvStoreBase
         return true;
     }
 
-    private static MemoryEntry NewEntry(KvValue value, long expiresAtTicks) =>
-        MemoryEntry.Create(value.Payload!, value.Decoded, expiresAtTicks);
+    private static MemoryEntry NewEntry(KvValue value, long expiresAtTicks, byte[]? metadata, long version) =>
+        MemoryEntry.Create(value.Payload!, value.Decoded, expiresAtTicks, metadata, version);
+
+    /// <summary>One key's part of a multi-key write: the entry it ends with (<see langword="null"/>: deleted).</summary>
+    /// <remarks>A write whose namespace has no table writes nothing there (it deletes or checks a key that never existed).</remarks>
+    private readonly record struct PendingWrite(ConcurrentDictionary<string, MemoryEntry>? Table, string Key, MemoryEntry? Entry)
+    {
+        /// <summary>The live entry before the write.</summary>
+        public MemoryEntry? Original { get; init; }
+
+        public bool Changed => Table is not null && !ReferenceEquals(Entry, Original);
+
+        /// <summary>The table of a write that <see cref="Changed"/> something: one only such writes are applied.</summary>
+        public ConcurrentDictionary<string, MemoryEntry> Target =>
+            Table ?? throw new InvalidOperationException("A write without a table changes nothing and is never applied.");
+    }
 
     private static long Deadline(long now, TimeSpan? ttl) => ttl is { } t ? now + t.Ticks : 0;
 

@@ -39,7 +39,10 @@ public static class RedisKvBuilderExtensions
                     : null,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<KvValueSerializer>(),
-                sp.GetService<ILoggerFactory>()));
+                sp.GetService<ILoggerFactory>())
+            {
+                Metrics = sp.GetService<KvMetrics>(),
+            });
         }
 
         return builder.UseAdaptor(sp => sp.GetRequiredService<RedisKv>());

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+
+namespace Kv.Internal;
+
+// Rate-limit decisions in process: one compare-and-swap of the partition's state entry per decision, like Increment.
+// The state is an entry under the reserved key (`__kv:rl:…`) with a TTL, so the GC removes it like any other
+// expired entry, and listing, counting and sizes skip it.
+internal sealed partial class MemoryKvStore
+{
+    protected override bool RateLimitDecisionsCompleteSynchronously => true;
+
+    protected override ValueTask<KvRateLimitDecision> AcquireFixedWindowCoreAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAtomically(stateKey, request, static (state, r, now) => DecideFixedWindow(state, r, now));
+
+    protected override ValueTask<KvRateLimitDecision> AcquireSlidingWindowCoreAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAtomically(stateKey, request, static (state, r, now) => DecideSlidingWindow(state, r, now));
+
+    protected override ValueTask<KvRateLimitDecision> AcquireTokenBucketCoreAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
+        DecideAtomically(stateKey, request, static (state, r, now) => DecideTokenBucket(state, r, now));
+
+    private ValueTask<KvRateLimitDecision> DecideAtomically<TRequest>(
+        string stateKey, TRequest request, Func<string?, TRequest, long, KvRateLimitStateChange> decide)
+    {
+        _kv.EnterWrite();
+        try
+        {
+            ConcurrentDictionary<string, MemoryEntry> table = Table;
+            while (true)
+            {
+                long now = Now();
+                bool exists = table.TryGetValue(stateKey, out MemoryEntry? old);
+                string? state = exists && !old!.IsExpiredAt(now) ? old.Decoded as string ?? DecodeRateLimitState(old.Payload) : null;
+                KvRateLimitStateChange change = decide(state, request, (now - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond);
+                if (change.NewState is null)
+                {
+                    return new(change.Decision);
+                }
+
+                MemoryEntry entry = NewEntry(
+                    new KvValue(EncodeRateLimitState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _kv.NextVersion());
+
+                // A lost swap means another decision changed the state first: decide again on what it wrote.
+                if (exists ? TryReplace(table, stateKey, old!, entry, now) : TryAdd(table, stateKey, entry))
+                {
+                    return new(change.Decision);
+                }
+            }
+        }
+        catch (KvException ex)
+        {
+            return ValueTask.FromException<KvRateLimitDecision>(ex);
+        }
+        finally
+        {
+            _kv.ExitWrite();
+        }
+    }
+}
