@@ -105,6 +105,124 @@ public abstract class SampleAppTests(WebApplicationFactory<Program> factory)
     }
 
     [Fact]
+    public async Task Rate_limited_endpoint_returns_429_with_Retry_After_past_the_limit()
+    {
+        // The limit is 10 a minute per client IP. Fixed windows may be aligned to the clock, so a run can straddle two
+        // windows: 21 requests (done in milliseconds) then still meet a refusal, and the first 10 are always admitted.
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? rejected = null;
+        for (int i = 0; i < 21 && rejected is null; i++)
+        {
+            HttpResponseMessage response = await _client.GetAsync("/api/limited");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                rejected = response;
+            }
+        }
+
+        Assert.NotNull(rejected);
+        Assert.All(statuses.Take(10), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.OK), 10, 20);
+        Assert.True(rejected.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"Retry-After: {rejected.Headers.RetryAfter}");
+    }
+
+    [Fact]
+    public async Task Lock_protected_read_modify_write_loses_no_update_under_50_concurrent_requests()
+    {
+        string item = "widget-" + Guid.NewGuid().ToString("N")[..8];
+
+        HttpResponseMessage[] responses = await Task.WhenAll(Enumerable.Range(0, 50)
+            .Select(_ => _client.PostAsync($"/api/inventory/{item}/reserve", null)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        JsonElement[] bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadFromJsonAsync<JsonElement>()));
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), bodies.Select(b => b.GetProperty("reserved").GetInt64()).Order());
+        Assert.Equal(50, bodies.Select(b => b.GetProperty("fencingToken").GetInt64()).Distinct().Count());
+        JsonElement total = await _client.GetFromJsonAsync<JsonElement>($"/api/inventory/{item}");
+        Assert.Equal(50, total.GetProperty("reserved").GetInt64());
+    }
+
+    [Fact]
+    public async Task Health_returns_200_Healthy()
+    {
+        HttpResponseMessage response = await _client.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Session_state_round_trips_through_Kv()
+    {
+        await _client.PostAsJsonAsync("/api/cart/items", new { name = "book" });
+        await _client.PostAsJsonAsync("/api/cart/items", new { name = "pen" });
+
+        Assert.Equal(["book", "pen"], (await _client.GetFromJsonAsync<string[]>("/api/cart"))!);
+
+        // Another client has another session.
+        Assert.Empty((await factory.CreateClient().GetFromJsonAsync<string[]>("/api/cart"))!);
+        Kv.AtomicKvAdaptor adaptor = factory.Services.GetRequiredService<Kv.AtomicKvAdaptor>();
+        Assert.True(await adaptor.Namespace("sessions").CountAsync() >= 1, "the session lives in the Kv namespace 'sessions'");
+    }
+
+    [Fact]
+    public async Task Cached_user_is_served_from_Kv_after_the_first_read_and_reloaded_after_a_save()
+    {
+        JsonElement first = await _client.GetFromJsonAsync<JsonElement>("/api/users/2");
+        JsonElement second = await _client.GetFromJsonAsync<JsonElement>("/api/users/2");
+        await _client.PutAsJsonAsync("/api/users/2", new { name = "Robert", email = "bob@example.com" });
+        JsonElement third = await _client.GetFromJsonAsync<JsonElement>("/api/users/2");
+
+        Assert.Equal("database", first.GetProperty("source").GetString());
+        Assert.Equal("cache", second.GetProperty("source").GetString());
+        Assert.Equal("Bob", second.GetProperty("user").GetProperty("name").GetString());
+        Assert.Equal("database", third.GetProperty("source").GetString());
+        Assert.Equal("Robert", third.GetProperty("user").GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/api/users/nobody")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Feature_flags_are_off_until_set()
+    {
+        string flag = "flag-" + Guid.NewGuid().ToString("N")[..8];
+
+        JsonElement before = await _client.GetFromJsonAsync<JsonElement>($"/api/flags/{flag}");
+        await _client.PutAsJsonAsync($"/api/flags/{flag}", new { enabled = true });
+        JsonElement after = await _client.GetFromJsonAsync<JsonElement>($"/api/flags/{flag}");
+
+        Assert.False(before.GetProperty("enabled").GetBoolean());
+        Assert.True(after.GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Metrics_endpoint_shows_the_Kv_meter_with_the_backend_tag()
+    {
+        await _client.PostAsync("/counters/metered", null);
+
+        JsonElement[] points = (await _client.GetFromJsonAsync<JsonElement[]>("/metrics"))!;
+
+        string backend = factory is RedisSampleAppFactory ? "redis" : "memory";
+        Assert.Contains(points, p => p.GetProperty("instrument").GetString() == "kv.operations"
+            && p.GetProperty("tags").GetProperty("kv.backend").GetString() == backend
+            && p.GetProperty("tags").GetProperty("kv.operation").GetString() == "increment"
+            && p.GetProperty("tags").GetProperty("kv.namespace").GetString() == "counters");
+    }
+
+    [Fact]
+    public async Task OpenApi_document_describes_the_controllers()
+    {
+        HttpResponseMessage response = await _client.GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonElement document = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(document.TryGetProperty("openapi", out _));
+        JsonElement paths = document.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/inventory/{item}/reserve", out _));
+        Assert.True(paths.TryGetProperty("/api/users/{id}", out _));
+    }
+
+    [Fact]
     public async Task Keyed_namespace_reads_what_the_generic_endpoint_wrote()
     {
         await _client.PutAsJsonAsync("/kv/notes/keyed", "from keyed");

@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kv.Internal;
+
+/// <summary>
+/// What the three Kv limiters share: the store call, failure handling, statistics, logs and metrics. The algorithm
+/// runs in the store (<see cref="IKvRateLimitStore"/>), one atomic step per decision; this class keeps no permits.
+/// </summary>
+internal sealed class KvRateLimiterCore
+{
+    /// <summary>The reason on the lease <c>AttemptAcquire</c> gives on a store that is not in process.</summary>
+    public const string AsyncOnlyReason =
+        "This Kv rate limiter's store is remote: a decision needs I/O, which the synchronous AttemptAcquire cannot do without "
+        + "blocking. Call AcquireAsync (ASP.NET Core's rate limiting middleware does so when AttemptAcquire does not acquire).";
+
+    public const string StoreFailedReason = "The rate limiter's store failed; the request was rejected (FailureMode = FailClosed).";
+
+    private readonly Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> _decide;
+    private readonly IKvRateLimitStore _store;
+    private readonly string _partitionKey;
+    private readonly string _algorithm;
+    private readonly int _limit;
+    private readonly KvRateLimitFailureMode _failureMode;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly IAtomicKvStore _metricsStore;
+    private readonly KvMetrics? _metrics;
+    private long _available;
+    private long _successful;
+    private long _failed;
+    private long _lastActivity;
+    private int _disposed;
+
+    public KvRateLimiterCore(
+        string algorithm,
+        IAtomicKvStore store,
+        string partitionKey,
+        KvRateLimiterOptions options,
+        Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide,
+        ILoggerFactory? loggerFactory,
+        TimeProvider? timeProvider,
+        KvMetrics? metrics)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _store = store as IKvRateLimitStore ?? throw new ArgumentException(
+            "A Kv rate limiter needs a store that makes rate-limit decisions: one from a Kv adaptor (derived from KvStoreBase), "
+            + "or a decorator that implements IKvRateLimitStore.",
+            nameof(store));
+        _algorithm = algorithm;
+        _partitionKey = KvRateLimitPartitionKey.ToStoreKey(partitionKey);
+        _limit = options.Limit;
+        _failureMode = options.FailureMode;
+        _decide = decide;
+        _logger = loggerFactory?.CreateLogger("Kv.RateLimiting") ?? NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics = metrics;
+        _metricsStore = store;
+        _available = _limit;
+        _lastActivity = _timeProvider.GetTimestamp();
+    }
+
+    // Idle since the last decision: the state lives in the store, so a partitioned limiter may drop this object at
+    // any time and lose nothing but local statistics.
+    public TimeSpan? IdleDuration => _timeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity));
+
+    public RateLimiterStatistics GetStatistics() => new()
+    {
+        CurrentAvailablePermits = Volatile.Read(ref _available),
+        CurrentQueuedCount = 0,
+        TotalSuccessfulLeases = Volatile.Read(ref _successful),
+        TotalFailedLeases = Volatile.Read(ref _failed),
+    };
+
+    public RateLimitLease AttemptAcquire(int permitCount)
+    {
+        Validate(permitCount);
+
+        // Only an in-process store can answer without blocking a thread on I/O. Elsewhere the answer is "not acquired,
+        // try AcquireAsync", without touching the store and without counting as a failed lease.
+        if (!_store.CompletesSynchronously)
+        {
+            return new KvRateLimitLease(isAcquired: false, retryAfter: null, AsyncOnlyReason);
+        }
+
+        ValueTask<KvRateLimitDecision> pending;
+        try
+        {
+            pending = _decide(_store, _partitionKey, permitCount, CancellationToken.None);
+        }
+        catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
+        {
+            return OnStoreFailure(ex);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            // Completed already: reading the result does not block.
+            return OnDecision(pending.Result, permitCount);
+        }
+
+        if (!pending.IsCompleted)
+        {
+            // The store said it completes synchronously and did not: a broken store. Its outcome is observed so that
+            // it cannot surface as an unobserved exception, and the caller hears about the bug.
+            _ = pending.AsTask().ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new InvalidOperationException("The store reported synchronous rate-limit decisions, but a decision did not complete synchronously.");
+        }
+
+        Exception error = pending.AsTask().Exception!.InnerException!;
+        if (error is KvException { Code: KvErrorCode.StoreOperationFailed } failure)
+        {
+            return OnStoreFailure(failure);
+        }
+
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return null!; // Unreachable: Throw does not return.
+    }
+
+    public async ValueTask<RateLimitLease> AcquireAsync(int permitCount, CancellationToken cancellationToken)
+    {
+        Validate(permitCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        KvRateLimitDecision decision;
+        try
+        {
+            decision = await _decide(_store, _partitionKey, permitCount, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
+        {
+            return OnStoreFailure(ex);
+        }
+
+        return OnDecision(decision, permitCount);
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
+
+    private void Validate(int permitCount)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (permitCount < 0 || permitCount > _limit)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(permitCount), permitCount, string.Create(CultureInfo.InvariantCulture, $"A request takes 0 to {_limit} permits (the limiter's limit)."));
+        }
+    }
+
+    private KvRateLimitLease OnDecision(KvRateLimitDecision decision, int permitCount)
+    {
+        Touch();
+        Volatile.Write(ref _available, decision.RemainingPermits);
+        if (decision.Acquired)
+        {
+            Interlocked.Increment(ref _successful);
+            _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.Acquired);
+            return KvRateLimitLease.Acquired;
+        }
+
+        Interlocked.Increment(ref _failed);
+        _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.Rejected);
+        RateLimitLog.Rejected(_logger, _algorithm, permitCount, decision.RetryAfter);
+        return new KvRateLimitLease(isAcquired: false, decision.RetryAfter, reason: null);
+    }
+
+    private KvRateLimitLease OnStoreFailure(KvException error)
+    {
+        Touch();
+
+        // The cause is named by type only: exception messages of the Redis client may carry key names.
+        string cause = error.InnerException?.GetType().Name ?? error.Code.ToString();
+        if (_failureMode == KvRateLimitFailureMode.FailOpen)
+        {
+            Interlocked.Increment(ref _successful);
+            _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.FailedOpen);
+            RateLimitLog.FailedOpen(_logger, _algorithm, cause);
+            return KvRateLimitLease.Acquired;
+        }
+
+        Interlocked.Increment(ref _failed);
+        _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.FailedClosed);
+        RateLimitLog.FailedClosed(_logger, _algorithm, cause);
+        return new KvRateLimitLease(isAcquired: false, retryAfter: null, StoreFailedReason);
+    }
+
+    private void Touch() => Volatile.Write(ref _lastActivity, _timeProvider.GetTimestamp());
+}

@@ -1,0 +1,174 @@
+using System.Text;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Options;
+
+namespace Kv.AspNetCore.Tests.Caching;
+
+/// <summary>
+/// <see cref="KvDistributedCache"/> on every backend. Times are in minutes on a clock the backend moves
+/// (<see cref="AdvanceAsync"/>), so nothing here waits in real time.
+/// </summary>
+public abstract class KvDistributedCacheTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
+    private KvDistributedCache? _cache;
+
+    protected KvDistributedCache Cache => _cache ??= new KvDistributedCache(Adaptor, Options.Create(new KvDistributedCacheOptions { Namespace = "cache" }), Clock);
+
+    protected abstract KvAdaptor Adaptor { get; }
+
+    protected abstract TimeProvider Clock { get; }
+
+    /// <summary>Moves the cache's clock, and every TTL the test's keys hold, forward by <paramref name="by"/>.</summary>
+    protected abstract Task AdvanceAsync(TimeSpan by, params string[] keys);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    [Fact]
+    public async Task Set_then_get_returns_the_same_bytes_and_missing_keys_are_null()
+    {
+        byte[] value = [0, 1, 2, 255, 254, 0x7B];
+        await Cache.SetAsync("k", value, new DistributedCacheEntryOptions());
+
+        Assert.Equal(value, await Cache.GetAsync("k"));
+        Assert.Null(await Cache.GetAsync("missing"));
+    }
+
+    [Fact]
+    public async Task Without_expiration_an_entry_is_permanent()
+    {
+        await Cache.SetAsync("forever", Bytes("v"), new DistributedCacheEntryOptions());
+        await AdvanceAsync(TimeSpan.FromDays(30), "forever");
+
+        Assert.Equal(Bytes("v"), await Cache.GetAsync("forever"));
+        Assert.Equal(KvTtlState.Permanent, (await Adaptor.Namespace("cache").GetTimeToLiveAsync("forever")).State);
+    }
+
+    [Fact]
+    public async Task Absolute_expiration_relative_to_now_ends_the_entry_and_reads_do_not_extend_it()
+    {
+        await Cache.SetAsync("abs", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = 3 * Minute });
+
+        await AdvanceAsync(2 * Minute, "abs");
+        Assert.NotNull(await Cache.GetAsync("abs"));
+        await Cache.RefreshAsync("abs");
+
+        await AdvanceAsync(2 * Minute, "abs");
+        Assert.Null(await Cache.GetAsync("abs"));
+    }
+
+    [Fact]
+    public async Task Absolute_expiration_at_an_instant_ends_the_entry_then()
+    {
+        await Cache.SetAsync("at", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = Clock.GetUtcNow() + (5 * Minute) });
+
+        await AdvanceAsync(4 * Minute, "at");
+        Assert.NotNull(await Cache.GetAsync("at"));
+
+        await AdvanceAsync(2 * Minute, "at");
+        Assert.Null(await Cache.GetAsync("at"));
+    }
+
+    [Fact]
+    public async Task An_absolute_expiration_in_the_past_is_rejected_and_stores_nothing()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Cache.SetAsync(
+            "past", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = Clock.GetUtcNow() - Minute }));
+
+        Assert.Null(await Cache.GetAsync("past"));
+    }
+
+    [Fact]
+    public async Task Sliding_expiration_is_extended_by_each_read()
+    {
+        await Cache.SetAsync("slide", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = 3 * Minute });
+
+        for (int i = 0; i < 4; i++)
+        {
+            await AdvanceAsync(2 * Minute, "slide");
+            Assert.NotNull(await Cache.GetAsync("slide")); // 8 minutes in all: alive because each read slid it.
+        }
+
+        await AdvanceAsync(4 * Minute, "slide");
+        Assert.Null(await Cache.GetAsync("slide"));
+    }
+
+    [Fact]
+    public async Task Refresh_extends_a_sliding_entry_without_reading_it()
+    {
+        await Cache.SetAsync("refresh", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = 3 * Minute });
+
+        await AdvanceAsync(2 * Minute, "refresh");
+        await Cache.RefreshAsync("refresh");
+        await AdvanceAsync(2 * Minute, "refresh");
+        await Cache.RefreshAsync("refresh");
+        await AdvanceAsync(2 * Minute, "refresh");
+
+        Assert.NotNull(await Cache.GetAsync("refresh"));
+        await AdvanceAsync(4 * Minute, "refresh");
+        Assert.Null(await Cache.GetAsync("refresh"));
+    }
+
+    [Fact]
+    public async Task Sliding_never_extends_past_the_absolute_expiration()
+    {
+        await Cache.SetAsync("both", Bytes("v"), new DistributedCacheEntryOptions
+        {
+            SlidingExpiration = 3 * Minute,
+            AbsoluteExpirationRelativeToNow = 5 * Minute,
+        });
+
+        await AdvanceAsync(2 * Minute, "both");
+        Assert.NotNull(await Cache.GetAsync("both"));
+        await AdvanceAsync(2 * Minute, "both");
+        Assert.NotNull(await Cache.GetAsync("both")); // Slid to 7 minutes, but capped at 5.
+
+        KvTimeToLive ttl = await Adaptor.Namespace("cache").GetTimeToLiveAsync("both");
+        Assert.True(ttl.Remaining <= Minute + TimeSpan.FromSeconds(1), $"remaining {ttl.Remaining}");
+        await AdvanceAsync(2 * Minute, "both");
+        Assert.Null(await Cache.GetAsync("both"));
+    }
+
+    [Fact]
+    public async Task Remove_deletes_and_a_missing_key_is_no_error()
+    {
+        await Cache.SetAsync("gone", Bytes("v"), new DistributedCacheEntryOptions());
+
+        await Cache.RemoveAsync("gone");
+        await Cache.RemoveAsync("gone");
+        await Cache.RefreshAsync("gone");
+
+        Assert.Null(await Cache.GetAsync("gone"));
+    }
+
+    [Fact]
+    public async Task Set_replaces_the_value_and_its_expiration()
+    {
+        await Cache.SetAsync("replace", Bytes("old"), new DistributedCacheEntryOptions { SlidingExpiration = Minute });
+        await Cache.SetAsync("replace", Bytes("new"), new DistributedCacheEntryOptions());
+
+        await AdvanceAsync(10 * Minute, "replace");
+
+        Assert.Equal(Bytes("new"), await Cache.GetAsync("replace"));
+    }
+
+    [Fact]
+    public async Task Null_arguments_throw()
+    {
+        await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.GetAsync(null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.SetAsync("k", null!, new DistributedCacheEntryOptions()));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.SetAsync("k", [1], null!));
+    }
+
+    [Fact]
+    public void Invalid_namespace_option_is_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => new KvDistributedCache(Adaptor, Options.Create(new KvDistributedCacheOptions { Namespace = "a:b" })));
+        Assert.Throws<ArgumentException>(() => new KvDistributedCache(Adaptor, Options.Create(new KvDistributedCacheOptions { Namespace = " " })));
+    }
+}

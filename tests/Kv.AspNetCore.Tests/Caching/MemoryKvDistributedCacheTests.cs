@@ -1,0 +1,54 @@
+using System.Text;
+using Kv.Conformance;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace Kv.AspNetCore.Tests.Caching;
+
+/// <summary>The cache on MemoryKv, on a fake clock; the synchronous methods work (the backend completes synchronously).</summary>
+public sealed class MemoryKvDistributedCacheTests : KvDistributedCacheTests
+{
+    private readonly FakeTimeProvider _clock = new();
+    private readonly MemoryKv _kv;
+
+    public MemoryKvDistributedCacheTests()
+    {
+        _kv = new MemoryKv(new MemoryKvOptions(), _clock);
+    }
+
+    protected override KvAdaptor Adaptor => _kv;
+
+    protected override TimeProvider Clock => _clock;
+
+    protected override Task AdvanceAsync(TimeSpan by, params string[] keys)
+    {
+        _clock.Advance(by);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public void Synchronous_methods_work_on_the_memory_backend()
+    {
+        Assert.True(Cache.SupportsSynchronousMethods);
+        Cache.Set("sync", Encoding.UTF8.GetBytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(3) });
+
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal("v", Encoding.UTF8.GetString(Cache.Get("sync")!));
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Cache.Refresh("sync");
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.NotNull(Cache.Get("sync"));
+
+        Cache.Remove("sync");
+        Assert.Null(Cache.Get("sync"));
+    }
+
+    [Fact]
+    public void Synchronous_methods_report_store_errors_as_thrown_exceptions()
+    {
+        KvException error = Assert.Throws<KvException>(() => Cache.Set("__reserved", [1], new DistributedCacheEntryOptions()));
+
+        Assert.Equal(KvErrorCode.InvalidKey, error.Code);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Cache.Set(
+            "past", [1], new DistributedCacheEntryOptions { AbsoluteExpiration = _clock.GetUtcNow() - TimeSpan.FromSeconds(1) }));
+    }
+}
