@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Kv;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.HttpOverrides;
 using WebApp.Services;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -32,6 +33,13 @@ builder.Services.AddSession(o =>
     o.Cookie.IsEssential = true;
 });
 builder.Services.AddHealthChecks().AddKv();
+
+// Behind a reverse proxy (the usual set-up for several instances sharing one Redis) every connection comes from the
+// proxy, and a per-IP limit would throttle all clients together. The forwarded-headers middleware (UseForwardedHeaders
+// below) takes the client's address from X-Forwarded-For, but only on connections from a trusted proxy: loopback by
+// default; add yours to KnownProxies or KnownIPNetworks. Trusting every sender would let clients pick their own IP.
+builder.Services.Configure<ForwardedHeadersOptions>(o =>
+    o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
 // A fixed window per client IP, counted in Kv: every instance on one Redis shares the same windows.
 int permitLimit = builder.Configuration.GetValue("RateLimiting:PermitLimit", 10);
@@ -66,6 +74,9 @@ builder.Services.AddOpenApi();
 builder.Services.AddProblemDetails();
 
 WebApplication app = builder.Build();
+
+// First, so that everything after it (the rate limiter's partition, logs) sees the client's address.
+app.UseForwardedHeaders();
 
 // Kv's errors as HTTP: bad input is the client's fault (400, or 409 for a counter that is not a number);
 // a full store or a failed backend is the server's (507, 503); a lock still busy after the wait is 503 too;

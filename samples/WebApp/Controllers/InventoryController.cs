@@ -8,10 +8,21 @@ namespace WebApp.Controllers;
 [Route("api/inventory")]
 public sealed class InventoryController(InventoryService inventory) : ControllerBase
 {
-    /// <summary>Reserves one unit of <paramref name="item"/> under the item's distributed lock.</summary>
+    /// <summary>Reserves one unit of <paramref name="item"/> under the item's distributed lock; 409 when this request
+    /// lost its lock to a newer holder before it could write (nothing was written: retry).</summary>
     [HttpPost("{item}/reserve")]
-    public Task<InventoryService.Reservation> Reserve(string item, CancellationToken cancellationToken) =>
-        inventory.ReserveAsync(item, cancellationToken);
+    [ProducesResponseType(StatusCodes.Status409Conflict)]
+    public async Task<ActionResult<InventoryService.Reservation>> Reserve(string item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inventory.ReserveAsync(item, cancellationToken);
+        }
+        catch (StaleLockHolderException ex)
+        {
+            return Problem(ex.Message, statusCode: StatusCodes.Status409Conflict);
+        }
+    }
 
     /// <summary>How many units of <paramref name="item"/> are reserved.</summary>
     [HttpGet("{item}")]

@@ -1,3 +1,4 @@
+using Kv.Internal;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Distributed;
@@ -105,7 +106,7 @@ public sealed class KvDistributedCache : IDistributedCache
 
     private async ValueTask<byte[]?> GetCoreAsync(string key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        key = StoreKey(key);
         KvEntry<byte[]>? entry = await _store.GetEntryAsync<byte[]>(key, cancellationToken).ConfigureAwait(false);
         if (entry is null)
         {
@@ -118,7 +119,7 @@ public sealed class KvDistributedCache : IDistributedCache
 
     private async ValueTask SetCoreAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        key = StoreKey(key);
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(options);
         DateTimeOffset now = _clock.GetUtcNow();
@@ -141,7 +142,7 @@ public sealed class KvDistributedCache : IDistributedCache
 
     private async ValueTask RefreshCoreAsync(string key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        key = StoreKey(key);
         KvEntry<byte[]>? entry = await _store.GetEntryAsync<byte[]>(key, cancellationToken).ConfigureAwait(false);
         if (entry is not null)
         {
@@ -151,9 +152,12 @@ public sealed class KvDistributedCache : IDistributedCache
 
     private async ValueTask RemoveCoreAsync(string key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        await _store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteAsync(StoreKey(key), cancellationToken).ConfigureAwait(false);
     }
+
+    // IDistributedCache takes any string as a key (HybridCache sends up to 1024 characters); one that Kv's key rules do
+    // not accept as it is (too long, a leading "__", a control character) is stored under its hash.
+    private static string StoreKey(string key) => KvStoreKey.From(key, KvKeyRules.MaxKeyLength, KvKeyRules.IsValidKey);
 
     // A read or refresh of a sliding entry moves its expiry to now + sliding, never past its absolute expiration.
     private async ValueTask SlideAsync(string key, KvEntry<byte[]> entry, CancellationToken cancellationToken)
@@ -173,15 +177,18 @@ public sealed class KvDistributedCache : IDistributedCache
         }
     }
 
+    // Never longer than a Kv TTL may be (KvSetOptions.MaxTtl): a cache may drop an entry early, and IDistributedCache
+    // accepts expirations (DateTimeOffset.MaxValue, years away) that a store TTL cannot hold.
     private static TimeSpan? NextTtl(TimeSpan? sliding, DateTimeOffset? absolute, DateTimeOffset now)
     {
-        if (absolute is null)
+        TimeSpan? next = sliding;
+        if (absolute is not null)
         {
-            return sliding;
+            TimeSpan untilAbsolute = absolute.Value - now;
+            next = sliding is { } s && s < untilAbsolute ? s : untilAbsolute;
         }
 
-        TimeSpan untilAbsolute = absolute.Value - now;
-        return sliding is { } s && s < untilAbsolute ? s : untilAbsolute;
+        return next > KvSetOptions.MaxTtl ? KvSetOptions.MaxTtl : next;
     }
 
     // Written as a JsonElement so the store's serializer options (naming policies) cannot rename the properties.

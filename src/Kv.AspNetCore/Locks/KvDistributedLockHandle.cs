@@ -15,7 +15,8 @@ namespace Kv;
 /// or when no renewal succeeded before the lease ended. From then on the protected work may be running concurrently
 /// with another holder: stop it. (A renewal that timed out may still have been applied late; the lock then frees itself
 /// when that lease ends.)</para>
-/// <para><b>Release.</b> <see cref="DisposeAsync"/> stops renewal and deletes the key with
+/// <para><b>Release.</b> <see cref="DisposeAsync"/> stops renewal (waiting for a renewal in flight, at most until the
+/// lease would end) and deletes the key with
 /// <c>Check(name, version) + Delete(name)</c>: it never deletes a lock someone else holds now.</para>
 /// <para><b>Fencing.</b> <see cref="FencingToken"/> is the version of the acquiring commit. Versions strictly increase
 /// per top-level namespace, so each acquisition of a lock name gets a larger token than every earlier one: a resource
@@ -105,12 +106,20 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
             await _renewal.ConfigureAwait(false);
             if (!IsLost)
             {
-                // Compare-and-delete: only while the entry is still the one this handle wrote last.
-                await _store.CreateTransaction()
-                    .Check(_store, Name, Interlocked.Read(ref _version))
-                    .Delete(_store, Name)
-                    .CommitAsync(CancellationToken.None)
-                    .ConfigureAwait(false);
+                // Compare-and-delete: only while the entry is still the one this handle wrote last (or, after a write of
+                // this handle whose reply was lost, the entry that still holds this handle's owner token).
+                for (int attempt = 0; attempt < 2; attempt++)
+                {
+                    KvCommitResult released = await _store.CreateTransaction()
+                        .Check(_store, Name, Interlocked.Read(ref _version))
+                        .Delete(_store, Name)
+                        .CommitAsync(CancellationToken.None)
+                        .ConfigureAwait(false);
+                    if (released.Applied || !await TryAdoptOwnVersionAsync(CancellationToken.None).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
             }
         }
         finally
@@ -152,6 +161,25 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// After a failed version check: whether the entry still holds this handle's owner token under another version. That
+    /// happens when a write of this handle was applied but its reply was lost (a timeout after Redis applied it); the
+    /// handle then takes that version on. The owner token is random and only this handle writes it, so a match proves
+    /// the lock is still this handle's; anyone else's write since then fails the next version check.
+    /// </summary>
+    private async ValueTask<bool> TryAdoptOwnVersionAsync(CancellationToken cancellationToken)
+    {
+        KvEntry<string>? entry = await _store.GetEntryAsync<string>(Name, cancellationToken).ConfigureAwait(false);
+        long known = Interlocked.Read(ref _version);
+        if (entry is null || entry.Value != _owner || entry.Version == known)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _version, entry.Version);
+        return true;
+    }
+
     /// <summary>Renews once, retrying store failures while the lease lasts.</summary>
     /// <returns><see langword="null"/> when renewed; otherwise why the lock is lost.</returns>
     private async Task<string?> RenewAsync(CancellationToken stop)
@@ -165,17 +193,24 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
                 return "the lease ended before a renewal succeeded";
             }
 
+            // Only the lease's end cancels a renewal in flight, never a release: a cancelled commit that was already
+            // sent still applies (a new version), and the release's compare-and-delete, holding the old version, would
+            // then delete nothing and leave the lock taken for a whole lease. DisposeAsync waits for it instead.
             using var deadline = new CancellationTokenSource(remaining, _clock);
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
             try
             {
                 KvCommitResult result = await _store.CreateTransaction()
                     .Check(_store, Name, Interlocked.Read(ref _version))
                     .Set(_store, Name, _owner, KvSetOptions.WithTtl(_lease))
-                    .CommitAsync(attempt.Token)
+                    .CommitAsync(deadline.Token)
                     .ConfigureAwait(false);
                 if (!result.Applied)
                 {
+                    if (await TryAdoptOwnVersionAsync(deadline.Token).ConfigureAwait(false))
+                    {
+                        continue; // Still this handle's: renew now, with the version the entry has.
+                    }
+
                     return "the lock's entry changed or disappeared (deleted, expired and taken, or the store restarted)";
                 }
 

@@ -1,6 +1,7 @@
 namespace Kv;
 
-/// <summary>What a Kv rate limiter does when its store fails (<see cref="KvErrorCode.StoreOperationFailed"/>).</summary>
+/// <summary>What a Kv rate limiter does when its store fails (<see cref="KvErrorCode.StoreOperationFailed"/>) or is too
+/// full to hold the limiter's state (<see cref="KvErrorCode.CapacityExceeded"/>).</summary>
 public enum KvRateLimitFailureMode
 {
     /// <summary>

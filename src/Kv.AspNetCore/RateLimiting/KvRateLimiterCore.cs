@@ -53,7 +53,8 @@ internal sealed class KvRateLimiterCore
             + "or a decorator that implements IKvRateLimitStore.",
             nameof(store));
         _algorithm = algorithm;
-        _partitionKey = KvRateLimitPartitionKey.ToStoreKey(partitionKey);
+        // Short printable partition keys (IP addresses, user ids) stay readable; others are hashed.
+        _partitionKey = KvStoreKey.From(partitionKey, maxPlainLength: 128, static k => KvKeyRules.IsValidKey("k" + k));
         _limit = options.Limit;
         _failureMode = options.FailureMode;
         _decide = decide;
@@ -93,7 +94,7 @@ internal sealed class KvRateLimiterCore
         {
             pending = _decide(_store, _partitionKey, permitCount, CancellationToken.None);
         }
-        catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
+        catch (KvException ex) when (IsStoreFailure(ex))
         {
             return OnStoreFailure(ex);
         }
@@ -114,7 +115,7 @@ internal sealed class KvRateLimiterCore
         }
 
         Exception error = pending.AsTask().Exception!.InnerException!;
-        if (error is KvException { Code: KvErrorCode.StoreOperationFailed } failure)
+        if (error is KvException failure && IsStoreFailure(failure))
         {
             return OnStoreFailure(failure);
         }
@@ -132,13 +133,18 @@ internal sealed class KvRateLimiterCore
         {
             decision = await _decide(_store, _partitionKey, permitCount, cancellationToken).ConfigureAwait(false);
         }
-        catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
+        catch (KvException ex) when (IsStoreFailure(ex))
         {
             return OnStoreFailure(ex);
         }
 
         return OnDecision(decision, permitCount);
     }
+
+    // The store could not make the decision: it failed, or it is full and cannot hold the partition's state (MemoryKv at
+    // its MaxEntries / MaxBytes; Redis at maxmemory reports StoreOperationFailed). Both follow FailureMode.
+    private static bool IsStoreFailure(KvException error) =>
+        error.Code is KvErrorCode.StoreOperationFailed or KvErrorCode.CapacityExceeded;
 
     public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
 

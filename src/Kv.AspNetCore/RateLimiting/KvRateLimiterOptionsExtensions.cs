@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -108,7 +109,8 @@ public static class KvRateLimiterOptionsExtensions
         return limiter;
     }
 
-    // The policy's name is part of the partition, so two policies never share a client's permits.
+    // The policy's name is part of the partition, so two policies never share a client's permits. It is prefixed with
+    // its length, so no policy name and partition can be confused with another pair ("a" + "b|c" vs "a|b" + "c").
     private static string PartitionOf(string policyName, Func<HttpContext, string> partitionBy, HttpContext context) =>
-        policyName + "|" + (partitionBy(context) ?? "unknown");
+        string.Create(CultureInfo.InvariantCulture, $"{policyName.Length}:{policyName}|{partitionBy(context) ?? "unknown"}");
 }

@@ -79,4 +79,13 @@ public sealed class KvTokenBucketRateLimiter : RateLimiter
 
         base.Dispose(disposing);
     }
+
+    /// <inheritdoc />
+    /// <remarks>RateLimiter.DisposeAsync calls this, then <c>Dispose(false)</c>: the limiter is disposed here, as the
+    /// built-in limiters do.</remarks>
+    protected override ValueTask DisposeAsyncCore()
+    {
+        _core.Dispose();
+        return base.DisposeAsyncCore();
+    }
 }

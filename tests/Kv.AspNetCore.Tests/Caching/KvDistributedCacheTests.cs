@@ -40,6 +40,26 @@ public abstract class KvDistributedCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Any_string_is_a_key_and_keys_never_collide()
+    {
+        // Kv's key rules reject these as they are: they are stored under a hash, each apart from every other key.
+        string[] keys = ["", "__reserved", "#hash-like", new string('k', 1024), new string('k', 1025), "tab\tkey", "plain"];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            await Cache.SetAsync(keys[i], [(byte)i], new DistributedCacheEntryOptions());
+        }
+
+        for (int i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal(new[] { (byte)i }, await Cache.GetAsync(keys[i]));
+        }
+
+        await Cache.RemoveAsync(keys[3]);
+        Assert.Null(await Cache.GetAsync(keys[3]));
+        Assert.Equal(new byte[] { 4 }, await Cache.GetAsync(keys[4]));
+    }
+
+    [Fact]
     public async Task Without_expiration_an_entry_is_permanent()
     {
         await Cache.SetAsync("forever", Bytes("v"), new DistributedCacheEntryOptions());

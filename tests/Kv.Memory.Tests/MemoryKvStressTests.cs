@@ -4,11 +4,11 @@ using Xunit;
 namespace Kv.Memory.Tests;
 
 /// <summary>
-/// Review of MemoryKv's data API (issue 4): the entry and byte counts stay exact while every kind of write (single-key,
+/// MemoryKv's data API under stress: the entry and byte counts stay exact while every kind of write (single-key,
 /// set-many, delete-many, transactions, TTL changes) races the GC, and multi-key writes at the limits neither deadlock
 /// nor leak reservations.
 /// </summary>
-public sealed class MemoryKvReviewTests
+public sealed class MemoryKvStressTests
 {
     private static readonly string[] Keys = [.. Enumerable.Range(0, 12).Select(i => "k" + i)];
 

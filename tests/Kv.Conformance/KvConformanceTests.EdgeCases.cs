@@ -2,7 +2,7 @@ using Xunit;
 
 namespace Kv.Conformance;
 
-// Review of the data API (issue 4): edge cases where the backends diverged or bad input was not rejected.
+// Edge cases of the data API where backends could diverge or bad input could slip through.
 public abstract partial class KvConformanceTests
 {
     [Fact]
