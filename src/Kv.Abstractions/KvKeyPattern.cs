@@ -10,6 +10,9 @@ public sealed class KvKeyPattern
 {
     private readonly int[] _pattern;
 
+    // For each '[' that opens a set, the index of its ']' (found once here, not at every match step).
+    private readonly int[] _setEnds;
+
     /// <summary>Parses a pattern.</summary>
     /// <param name="pattern">The pattern text.</param>
     /// <exception cref="ArgumentException">The pattern ends inside a <c>[...]</c> set or after a lone <c>\</c>, or
@@ -25,6 +28,7 @@ public sealed class KvKeyPattern
         Text = pattern;
         _pattern = ToCodePoints(pattern);
         LiteralPrefix = Validate(_pattern);
+        _setEnds = SetEnds(_pattern);
 
         // An empty pattern matches only the empty string, which is never a key (as in Redis's glob).
         MatchesAll = _pattern.Length > 0 && _pattern.All(c => c == '*');
@@ -45,7 +49,7 @@ public sealed class KvKeyPattern
     public bool IsMatch(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return MatchesAll || Match(_pattern, 0, ToCodePoints(key), 0);
+        return MatchesAll || Match(_pattern, _setEnds, key);
     }
 
     /// <inheritdoc />
@@ -129,6 +133,25 @@ public sealed class KvKeyPattern
         return prefix.ToString();
     }
 
+    private static int[] SetEnds(int[] p)
+    {
+        var ends = new int[p.Length];
+        for (int i = 0; i < p.Length; i++)
+        {
+            if (p[i] == '\\')
+            {
+                i++;
+            }
+            else if (p[i] == '[')
+            {
+                ends[i] = SetEnd(p, i)!.Value;
+                i = ends[i];
+            }
+        }
+
+        return ends;
+    }
+
     // The index of the ']' that closes the set opened at `open`, or null. A ']' right after '[' or '[^' is literal.
     private static int? SetEnd(int[] p, int open)
     {
@@ -158,57 +181,37 @@ public sealed class KvKeyPattern
         return null;
     }
 
-    private static bool Match(int[] p, int pi, int[] s, int si)
+    // Matches the key's code points without copying them out (a listing calls this once per key). Iterative glob with
+    // one backtrack point for the last '*': linear in practice, never exponential.
+    private static bool Match(int[] p, int[] setEnds, string s)
     {
-        // Iterative glob with one backtrack point for the last '*': linear in practice, never exponential.
+        int pi = 0, si = 0;
         int starP = -1, starS = -1;
         while (si < s.Length)
         {
+            int c = CodePointAt(s, si, out int width);
             if (pi < p.Length)
             {
-                int c = p[pi];
-                if (c == '*')
+                int pc = p[pi];
+                if (pc == '*')
                 {
                     starP = ++pi;
                     starS = si;
                     continue;
                 }
 
-                if (c == '?')
+                bool matched = pc switch
                 {
-                    pi++;
-                    si++;
+                    '?' => true,
+                    '[' => InSet(p, pi + 1, setEnds[pi], c),
+                    '\\' => p[pi + 1] == c,
+                    _ => pc == c,
+                };
+                if (matched)
+                {
+                    pi = pc switch { '[' => setEnds[pi] + 1, '\\' => pi + 2, _ => pi + 1 };
+                    si += width;
                     continue;
-                }
-
-                if (c == '[')
-                {
-                    int end = SetEnd(p, pi)!.Value;
-                    if (InSet(p, pi + 1, end, s[si]))
-                    {
-                        pi = end + 1;
-                        si++;
-                        continue;
-                    }
-                }
-                else
-                {
-                    if (c == '\\')
-                    {
-                        c = p[pi + 1];
-                        if (c == s[si])
-                        {
-                            pi += 2;
-                            si++;
-                            continue;
-                        }
-                    }
-                    else if (c == s[si])
-                    {
-                        pi++;
-                        si++;
-                        continue;
-                    }
                 }
             }
 
@@ -217,8 +220,11 @@ public sealed class KvKeyPattern
                 return false;
             }
 
+            // Let the last '*' take one more character, and try the rest of the pattern from there.
             pi = starP;
-            si = ++starS;
+            CodePointAt(s, starS, out int skipped);
+            starS += skipped;
+            si = starS;
         }
 
         while (pi < p.Length && p[pi] == '*')
@@ -227,6 +233,19 @@ public sealed class KvKeyPattern
         }
 
         return pi == p.Length;
+    }
+
+    // The code point at s[i] (a surrogate pair counts as one) and how many chars it takes.
+    private static int CodePointAt(string s, int i, out int width)
+    {
+        if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+        {
+            width = 2;
+            return char.ConvertToUtf32(s[i], s[i + 1]);
+        }
+
+        width = 1;
+        return s[i];
     }
 
     private static bool InSet(int[] p, int start, int end, int c)

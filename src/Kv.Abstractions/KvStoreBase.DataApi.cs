@@ -44,13 +44,13 @@ public abstract partial class KvStoreBase
 
     /// <inheritdoc />
     public ValueTask SetManyAsync<T>(IEnumerable<KeyValuePair<string, T>> items, KvSetOptions? options = null, CancellationToken cancellationToken = default) =>
-        EncodeAndSetManyAsync(items, options, (value, o) => Encode(value, o), cancellationToken);
+        EncodeAndSetManyAsync(items, options, value => Serializer.Serialize(value), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask SetManyAsync<T>(IEnumerable<KeyValuePair<string, T>> items, JsonTypeInfo<T> typeInfo, KvSetOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return EncodeAndSetManyAsync(items, options, (value, o) => Encode(value, typeInfo, o), cancellationToken);
+        return EncodeAndSetManyAsync(items, options, value => Serializer.Serialize(value, typeInfo), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -318,7 +318,7 @@ public abstract partial class KvStoreBase
         return result;
     }
 
-    private ValueTask EncodeAndSetManyAsync<T>(IEnumerable<KeyValuePair<string, T>> items, KvSetOptions? options, Func<T, KvSetOptions?, KvValue> encode, CancellationToken cancellationToken)
+    private ValueTask EncodeAndSetManyAsync<T>(IEnumerable<KeyValuePair<string, T>> items, KvSetOptions? options, Func<T, KvValue> encode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
         TimeSpan? ttl = NormalizeTtl(options);
@@ -328,7 +328,7 @@ public abstract partial class KvStoreBase
         foreach (KeyValuePair<string, T> item in items)
         {
             ValidateKey(item.Key);
-            KvValue value = encode(item.Value, null);
+            KvValue value = encode(item.Value);
             if (metadata is not null)
             {
                 value = value.WithMetadata(metadata);

@@ -9,23 +9,9 @@ namespace Kv;
 /// permits per <see cref="KvFixedWindowRateLimiterOptions.Window"/>, exactly, across every instance sharing the store.
 /// Windows are aligned to the Unix epoch (see <see cref="KvFixedWindowRequest"/>).
 /// </summary>
-/// <remarks>
-/// <para>The limiter keeps no permits itself: each decision is one atomic step in the store
-/// (<see cref="IKvRateLimitStore.AcquireFixedWindowAsync"/>; one round trip on Redis), so every limiter of the same partition, in
-/// this process or in another instance sharing the store, enforces one limit. Its state lives in the store's
-/// namespace under a reserved key with a TTL.</para>
-/// <para>Use <see cref="RateLimiter.AcquireAsync(int, CancellationToken)"/>. <see cref="RateLimiter.AttemptAcquire(int)"/>
-/// answers only on an in-process store (MemoryKv); on any other it returns a lease that is not acquired, without
-/// I/O (a synchronous decision would block a thread on the network), and ASP.NET Core's rate limiting middleware then
-/// calls <c>AcquireAsync</c>. Nothing is queued: a request that does not fit is rejected at once, with
-/// <see cref="MetadataName.RetryAfter"/> on the lease.</para>
-/// <para>When the store fails, <see cref="KvRateLimiterOptions.FailureMode"/> decides (admit by default); each such
-/// decision is logged without the partition key.</para>
-/// </remarks>
-public sealed class KvFixedWindowRateLimiter : RateLimiter
+/// <remarks>See <see cref="KvRateLimiter"/> for how every Kv limiter decides, fails and is used.</remarks>
+public sealed class KvFixedWindowRateLimiter : KvRateLimiter
 {
-    private readonly KvRateLimiterCore _core;
-
     /// <summary>Creates a limiter for one partition.</summary>
     /// <param name="store">The store that holds the state: any store of a Kv adaptor (or a decorator implementing
     /// <see cref="IKvRateLimitStore"/>).</param>
@@ -34,13 +20,18 @@ public sealed class KvFixedWindowRateLimiter : RateLimiter
     /// unprintable keys are hashed.</param>
     /// <param name="options">The options; validated now.</param>
     /// <param name="loggerFactory">For the logs of store failures and rejections; <see langword="null"/> for none.</param>
-    /// <param name="timeProvider">The clock of <see cref="IdleDuration"/>; <see langword="null"/> for
+    /// <param name="timeProvider">The clock of <see cref="KvRateLimiter.IdleDuration"/>; <see langword="null"/> for
     /// <see cref="TimeProvider.System"/>. Windows and refills run on the store's clock (its adaptor's TimeProvider).</param>
     /// <param name="metrics">Where decisions are counted (<c>kv.ratelimit.decisions</c>); <see langword="null"/> for nowhere.
     /// The partition helpers pass the registered <see cref="KvMetrics"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is out of range, or the store cannot make rate-limit decisions.</exception>
     public KvFixedWindowRateLimiter(IAtomicKvStore store, string partitionKey, KvFixedWindowRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvMetrics? metrics = null)
+        : base(CreateCore(store, partitionKey, options, loggerFactory, timeProvider, metrics))
+    {
+    }
+
+    private static KvRateLimiterCore CreateCore(IAtomicKvStore store, string partitionKey, KvFixedWindowRateLimiterOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, KvMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -48,42 +39,6 @@ public sealed class KvFixedWindowRateLimiter : RateLimiter
         TimeSpan window = options.Window;
         Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide =
             (s, key, permits, token) => s.AcquireFixedWindowAsync(key, new KvFixedWindowRequest(permits, limit, window), token);
-        _core = new KvRateLimiterCore("fixed_window", store, partitionKey, options, decide, loggerFactory, timeProvider, metrics);
-    }
-
-    /// <summary>The time since this limiter's last decision: its state lives in the store, so a partitioned limiter may drop
-    /// it whenever it likes.</summary>
-    public override TimeSpan? IdleDuration => _core.IdleDuration;
-
-    /// <summary>Statistics of this limiter object: the permits left as the last decision saw them (the store's count,
-    /// shared with every instance), and the leases this object granted and refused. Nothing is ever queued.</summary>
-    /// <returns>The statistics.</returns>
-    public override RateLimiterStatistics? GetStatistics() => _core.GetStatistics();
-
-    /// <inheritdoc />
-    protected override RateLimitLease AttemptAcquireCore(int permitCount) => _core.AttemptAcquire(permitCount);
-
-    /// <inheritdoc />
-    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
-        _core.AcquireAsync(permitCount, cancellationToken);
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _core.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    /// <inheritdoc />
-    /// <remarks>RateLimiter.DisposeAsync calls this, then <c>Dispose(false)</c>: the limiter is disposed here, as the
-    /// built-in limiters do.</remarks>
-    protected override ValueTask DisposeAsyncCore()
-    {
-        _core.Dispose();
-        return base.DisposeAsyncCore();
+        return new KvRateLimiterCore("fixed_window", store, partitionKey, options, decide, loggerFactory, timeProvider, metrics);
     }
 }

@@ -36,16 +36,7 @@ public static class KvRateLimitPartition
     /// <returns>The partition.</returns>
     public static RateLimitPartition<TKey> GetFixedWindowLimiter<TKey>(TKey partitionKey, IServiceProvider services, Func<TKey, KvFixedWindowRateLimiterOptions> factory)
         where TKey : notnull
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(factory);
-        return RateLimitPartition.Get(partitionKey, key =>
-        {
-            KvFixedWindowRateLimiterOptions options = factory(key);
-            KvRateLimitServices s = KvRateLimitServices.Resolve(services, options);
-            return new KvFixedWindowRateLimiter(s.Store, Text(key), options, s.LoggerFactory, s.TimeProvider, s.Metrics);
-        });
-    }
+        => FromServices(partitionKey, services, factory, static (store, key, options, s) => new KvFixedWindowRateLimiter(store, key, options, s.LoggerFactory, s.TimeProvider, s.Metrics));
 
     /// <summary>A partition with a <see cref="KvFixedWindowRateLimiter"/> on <paramref name="store"/>.</summary>
     /// <typeparam name="TKey">The partition key's type.</typeparam>
@@ -55,11 +46,7 @@ public static class KvRateLimitPartition
     /// <returns>The partition.</returns>
     public static RateLimitPartition<TKey> GetFixedWindowLimiter<TKey>(TKey partitionKey, IAtomicKvStore store, Func<TKey, KvFixedWindowRateLimiterOptions> factory)
         where TKey : notnull
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(factory);
-        return RateLimitPartition.Get(partitionKey, key => new KvFixedWindowRateLimiter(store, Text(key), factory(key)));
-    }
+        => OnStore(partitionKey, store, factory, static (store, key, options) => new KvFixedWindowRateLimiter(store, key, options));
 
     /// <summary>A partition with a <see cref="KvSlidingWindowRateLimiter"/> on the store from dependency injection.</summary>
     /// <typeparam name="TKey">The partition key's type.</typeparam>
@@ -69,16 +56,7 @@ public static class KvRateLimitPartition
     /// <returns>The partition.</returns>
     public static RateLimitPartition<TKey> GetSlidingWindowLimiter<TKey>(TKey partitionKey, IServiceProvider services, Func<TKey, KvSlidingWindowRateLimiterOptions> factory)
         where TKey : notnull
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(factory);
-        return RateLimitPartition.Get(partitionKey, key =>
-        {
-            KvSlidingWindowRateLimiterOptions options = factory(key);
-            KvRateLimitServices s = KvRateLimitServices.Resolve(services, options);
-            return new KvSlidingWindowRateLimiter(s.Store, Text(key), options, s.LoggerFactory, s.TimeProvider, s.Metrics);
-        });
-    }
+        => FromServices(partitionKey, services, factory, static (store, key, options, s) => new KvSlidingWindowRateLimiter(store, key, options, s.LoggerFactory, s.TimeProvider, s.Metrics));
 
     /// <summary>A partition with a <see cref="KvSlidingWindowRateLimiter"/> on <paramref name="store"/>.</summary>
     /// <typeparam name="TKey">The partition key's type.</typeparam>
@@ -88,11 +66,7 @@ public static class KvRateLimitPartition
     /// <returns>The partition.</returns>
     public static RateLimitPartition<TKey> GetSlidingWindowLimiter<TKey>(TKey partitionKey, IAtomicKvStore store, Func<TKey, KvSlidingWindowRateLimiterOptions> factory)
         where TKey : notnull
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(factory);
-        return RateLimitPartition.Get(partitionKey, key => new KvSlidingWindowRateLimiter(store, Text(key), factory(key)));
-    }
+        => OnStore(partitionKey, store, factory, static (store, key, options) => new KvSlidingWindowRateLimiter(store, key, options));
 
     /// <summary>A partition with a <see cref="KvTokenBucketRateLimiter"/> on the store from dependency injection.</summary>
     /// <typeparam name="TKey">The partition key's type.</typeparam>
@@ -102,16 +76,7 @@ public static class KvRateLimitPartition
     /// <returns>The partition.</returns>
     public static RateLimitPartition<TKey> GetTokenBucketLimiter<TKey>(TKey partitionKey, IServiceProvider services, Func<TKey, KvTokenBucketRateLimiterOptions> factory)
         where TKey : notnull
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(factory);
-        return RateLimitPartition.Get(partitionKey, key =>
-        {
-            KvTokenBucketRateLimiterOptions options = factory(key);
-            KvRateLimitServices s = KvRateLimitServices.Resolve(services, options);
-            return new KvTokenBucketRateLimiter(s.Store, Text(key), options, s.LoggerFactory, s.TimeProvider, s.Metrics);
-        });
-    }
+        => FromServices(partitionKey, services, factory, static (store, key, options, s) => new KvTokenBucketRateLimiter(store, key, options, s.LoggerFactory, s.TimeProvider, s.Metrics));
 
     /// <summary>A partition with a <see cref="KvTokenBucketRateLimiter"/> on <paramref name="store"/>.</summary>
     /// <typeparam name="TKey">The partition key's type.</typeparam>
@@ -121,10 +86,35 @@ public static class KvRateLimitPartition
     /// <returns>The partition.</returns>
     public static RateLimitPartition<TKey> GetTokenBucketLimiter<TKey>(TKey partitionKey, IAtomicKvStore store, Func<TKey, KvTokenBucketRateLimiterOptions> factory)
         where TKey : notnull
+        => OnStore(partitionKey, store, factory, static (store, key, options) => new KvTokenBucketRateLimiter(store, key, options));
+
+    // A partition whose limiter takes its store, logging, clock and metrics from dependency injection.
+    private static RateLimitPartition<TKey> FromServices<TKey, TOptions>(
+        TKey partitionKey,
+        IServiceProvider services,
+        Func<TKey, TOptions> factory,
+        Func<IAtomicKvStore, string, TOptions, KvRateLimitServices, KvRateLimiter> create)
+        where TKey : notnull
+        where TOptions : KvRateLimiterOptions
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(factory);
+        return RateLimitPartition.Get(partitionKey, key =>
+        {
+            TOptions options = factory(key);
+            KvRateLimitServices resolved = KvRateLimitServices.Resolve(services, options);
+            return create(resolved.Store, Text(key), options, resolved);
+        });
+    }
+
+    // A partition whose limiter uses the given store.
+    private static RateLimitPartition<TKey> OnStore<TKey, TOptions>(
+        TKey partitionKey, IAtomicKvStore store, Func<TKey, TOptions> factory, Func<IAtomicKvStore, string, TOptions, KvRateLimiter> create)
+        where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(factory);
-        return RateLimitPartition.Get(partitionKey, key => new KvTokenBucketRateLimiter(store, Text(key), factory(key)));
+        return RateLimitPartition.Get(partitionKey, key => create(store, Text(key), factory(key)));
     }
 
     private static string Text<TKey>(TKey key) where TKey : notnull => Convert.ToString(key, CultureInfo.InvariantCulture) ?? string.Empty;

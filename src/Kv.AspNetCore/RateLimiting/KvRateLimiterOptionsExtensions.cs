@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -46,10 +47,7 @@ public static class KvRateLimiterOptionsExtensions
     /// <returns><paramref name="options"/>, for chaining.</returns>
     public static RateLimiterOptions AddKvFixedWindowLimiter(
         this RateLimiterOptions options, string policyName, Func<HttpContext, string> partitionBy, Action<KvFixedWindowRateLimiterOptions> configureOptions)
-    {
-        KvFixedWindowRateLimiterOptions limiter = Configure(options, policyName, partitionBy, configureOptions);
-        return options.AddPolicy(policyName, context => KvRateLimitPartition.GetFixedWindowLimiter(PartitionOf(policyName, partitionBy, context), context.RequestServices, _ => limiter));
-    }
+        => AddPolicy(options, policyName, partitionBy, configureOptions, KvRateLimitPartition.GetFixedWindowLimiter);
 
     /// <summary>Adds a policy with a <see cref="KvSlidingWindowRateLimiter"/> per client IP address.</summary>
     /// <param name="options">The rate limiter options.</param>
@@ -67,10 +65,7 @@ public static class KvRateLimiterOptionsExtensions
     /// <returns><paramref name="options"/>, for chaining.</returns>
     public static RateLimiterOptions AddKvSlidingWindowLimiter(
         this RateLimiterOptions options, string policyName, Func<HttpContext, string> partitionBy, Action<KvSlidingWindowRateLimiterOptions> configureOptions)
-    {
-        KvSlidingWindowRateLimiterOptions limiter = Configure(options, policyName, partitionBy, configureOptions);
-        return options.AddPolicy(policyName, context => KvRateLimitPartition.GetSlidingWindowLimiter(PartitionOf(policyName, partitionBy, context), context.RequestServices, _ => limiter));
-    }
+        => AddPolicy(options, policyName, partitionBy, configureOptions, KvRateLimitPartition.GetSlidingWindowLimiter);
 
     /// <summary>Adds a policy with a <see cref="KvTokenBucketRateLimiter"/> per client IP address.</summary>
     /// <param name="options">The rate limiter options.</param>
@@ -88,15 +83,18 @@ public static class KvRateLimiterOptionsExtensions
     /// <returns><paramref name="options"/>, for chaining.</returns>
     public static RateLimiterOptions AddKvTokenBucketLimiter(
         this RateLimiterOptions options, string policyName, Func<HttpContext, string> partitionBy, Action<KvTokenBucketRateLimiterOptions> configureOptions)
-    {
-        KvTokenBucketRateLimiterOptions limiter = Configure(options, policyName, partitionBy, configureOptions);
-        return options.AddPolicy(policyName, context => KvRateLimitPartition.GetTokenBucketLimiter(PartitionOf(policyName, partitionBy, context), context.RequestServices, _ => limiter));
-    }
+        => AddPolicy(options, policyName, partitionBy, configureOptions, KvRateLimitPartition.GetTokenBucketLimiter);
 
     // The client's address; "unknown" when the server has none (e.g. an in-memory test server).
     private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
-    private static TOptions Configure<TOptions>(RateLimiterOptions options, string policyName, Func<HttpContext, string> partitionBy, Action<TOptions> configureOptions)
+    // Validates the limiter options once, when the policy is added, and partitions each request by policy and key.
+    private static RateLimiterOptions AddPolicy<TOptions>(
+        RateLimiterOptions options,
+        string policyName,
+        Func<HttpContext, string> partitionBy,
+        Action<TOptions> configureOptions,
+        Func<string, IServiceProvider, Func<string, TOptions>, RateLimitPartition<string>> partition)
         where TOptions : KvRateLimiterOptions, new()
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -106,7 +104,7 @@ public static class KvRateLimiterOptionsExtensions
         var limiter = new TOptions();
         configureOptions(limiter);
         limiter.Validate();
-        return limiter;
+        return options.AddPolicy(policyName, context => partition(PartitionOf(policyName, partitionBy, context), context.RequestServices, _ => limiter));
     }
 
     // The policy's name is part of the partition, so two policies never share a client's permits. It is prefixed with

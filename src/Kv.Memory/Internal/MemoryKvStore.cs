@@ -494,10 +494,10 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     // entries once if needed), then every entry. Only the GC runs meanwhile, and it only removes expired entries.
     private void ApplyAlone(PendingWrite[] writes)
     {
-        if (!_kv.Fits(Growth(writes, static (w, e) => 1), Growth(writes, static (w, e) => e.SizeWith(w.Key))))
+        if (!Fits(writes))
         {
             _kv.CollectExpired();
-            if (!_kv.Fits(Growth(writes, static (w, e) => 1), Growth(writes, static (w, e) => e.SizeWith(w.Key))))
+            if (!Fits(writes))
             {
                 throw _kv.CapacityExceeded();
             }
@@ -536,24 +536,28 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
     }
 
-    // How much a multi-key write grows the store by a measure (entries or bytes), from what is stored physically now.
-    private static long Growth(PendingWrite[] writes, Func<PendingWrite, MemoryEntry, long> measure)
+    // Whether the store has room for a multi-key write: how many entries and bytes it adds, from what is stored
+    // physically now (one pass over the write).
+    private bool Fits(PendingWrite[] writes)
     {
-        long total = 0;
+        long entries = 0;
+        long bytes = 0;
         foreach (PendingWrite write in writes)
         {
             if (write.Target.TryGetValue(write.Key, out MemoryEntry? physical))
             {
-                total -= measure(write, physical);
+                entries--;
+                bytes -= physical.SizeWith(write.Key);
             }
 
             if (write.Entry is not null)
             {
-                total += measure(write, write.Entry);
+                entries++;
+                bytes += write.Entry.SizeWith(write.Key);
             }
         }
 
-        return total;
+        return _kv.Fits(entries, bytes);
     }
 
     private bool TryGetLiveConsistent(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
