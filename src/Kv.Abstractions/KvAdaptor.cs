@@ -28,6 +28,13 @@ public abstract class KvAdaptor
     public abstract ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// How often the hosted GC service of <c>services.AddKv()</c> calls <see cref="CollectExpiredAsync"/> on this
+    /// adaptor, or <see langword="null"/> (the default) when the backend frees expired entries itself and needs no
+    /// periodic pass. The memory and SQLite backends return their <c>GcInterval</c> option.
+    /// </summary>
+    public virtual TimeSpan? CollectionInterval => null;
+
+    /// <summary>
     /// The metrics this adaptor's stores record (see <see cref="KvMetrics"/>), or <see langword="null"/> for none.
     /// <c>services.AddKv()</c> sets it from dependency injection; set it yourself on an adaptor you construct.
     /// </summary>

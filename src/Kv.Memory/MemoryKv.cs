@@ -32,6 +32,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
     private readonly long _maxEntries;
     private readonly long _maxBytes;
     private readonly bool _hasLimits;
+    private readonly TimeSpan _gcInterval;
     private long _entryCount;
     private long _byteCount;
     private int _inFlight;
@@ -73,7 +74,11 @@ public sealed class MemoryKv : AtomicKvAdaptor
         _maxEntries = options.MaxEntries ?? long.MaxValue;
         _maxBytes = options.MaxBytes ?? long.MaxValue;
         _hasLimits = options.MaxEntries is not null || options.MaxBytes is not null;
+        _gcInterval = options.GcInterval;
     }
+
+    /// <summary>The hosted GC's period: <see cref="MemoryKvOptions.GcInterval"/>.</summary>
+    public override TimeSpan? CollectionInterval => _gcInterval;
 
     /// <summary>The physical entries held, expired-but-not-yet-collected ones included.</summary>
     public long EntryCount => Interlocked.Read(ref _entryCount);

@@ -10,7 +10,7 @@ namespace Kv;
 
 /// <summary>
 /// The Redis Kv backend, on StackExchange.Redis: the store for applications that run as several instances, on one
-/// Redis server or on Redis Cluster. Same contract as <see cref="MemoryKv"/>.
+/// Redis server or on Redis Cluster. Same contract as every Kv backend.
 /// </summary>
 /// <remarks>
 /// <para>A key is stored under <see cref="RedisKvOptions.InstanceName"/>, the top-level namespace name as a Redis

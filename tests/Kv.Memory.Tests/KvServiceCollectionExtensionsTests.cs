@@ -25,8 +25,8 @@ public sealed class KvServiceCollectionExtensionsTests
     {
         using ServiceProvider provider = new ServiceCollection().AddLogging().AddKv().Services.BuildServiceProvider();
 
-        IHostedService gc = Assert.Single(provider.GetServices<IHostedService>());
-        Assert.IsAssignableFrom<IKvBackendService>(gc);
+        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.Equal(TimeSpan.FromSeconds(60), provider.GetRequiredService<AtomicKvAdaptor>().CollectionInterval);
     }
 
     [Fact]
@@ -168,16 +168,40 @@ public sealed class KvServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void UseAdaptor_ReplacesTheBackendAndRemovesTheMemoryGc()
+    public void UseAdaptor_ReplacesTheBackend_AndTheOneGcServiceServesIt()
     {
         var services = new ServiceCollection();
-        var other = new MemoryKv();
-        services.AddLogging().AddKv().UseAdaptor(_ => other);
+        var other = new MemoryKv(new MemoryKvOptions { GcInterval = TimeSpan.FromSeconds(7) });
+        services.AddKv().UseAdaptor(_ => other);
         using ServiceProvider provider = services.BuildServiceProvider();
 
         Assert.Same(other, provider.GetRequiredService<AtomicKvAdaptor>());
         Assert.Same(other, provider.GetRequiredService<KvAdaptor>());
-        Assert.Empty(provider.GetServices<IHostedService>());
+        Assert.Single(provider.GetServices<IHostedService>());
+        Assert.Equal(TimeSpan.FromSeconds(7), provider.GetRequiredService<AtomicKvAdaptor>().CollectionInterval);
+    }
+
+    [Fact]
+    public async Task AddKv_WithAnotherBackend_NeverBindsOrValidatesTheMemoryDefault()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Kv:Memory:GcInterval"] = "-00:00:01" });
+        var other = new MemoryKv();
+        builder.Services.AddKv().UseAdaptor(_ => other);
+        using IHost host = builder.Build();
+
+        await host.StartAsync();
+        Assert.Same(other, host.Services.GetRequiredService<AtomicKvAdaptor>());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void AddKv_OnABareServiceCollection_ResolvesTheAdaptorAndEveryHostedService()
+    {
+        using ServiceProvider provider = new ServiceCollection().AddKv().UseMemory().Services.BuildServiceProvider();
+
+        Assert.NotNull(provider.GetRequiredService<AtomicKvAdaptor>());
+        Assert.Single(provider.GetServices<IHostedService>());
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using Kv;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -42,35 +41,24 @@ public static class KvBuilderExtensions
 
     /// <summary>
     /// Makes <paramref name="factory"/>'s adaptor the application's <see cref="AtomicKvAdaptor"/> (and so its
-    /// <see cref="KvAdaptor"/>), replacing the backend registered before, and removes the earlier backend's
-    /// hosted services (those implementing <see cref="IKvBackendService"/>). For backend authors: <c>UseRedis</c>
-    /// and <c>UseMemory</c> are built on it.
+    /// <see cref="KvAdaptor"/>), replacing the backend chosen before (memory, by default). It registers nothing else:
+    /// the one hosted GC service of <c>AddKvCore()</c> asks whichever adaptor is chosen for its
+    /// <see cref="KvAdaptor.CollectionInterval"/>, so no other backend's background work is left running. For backend
+    /// authors: <c>UseMemory</c>, <c>UseRedis</c> and <c>UseSqlite</c> are built on it.
     /// </summary>
     /// <typeparam name="TAdaptor">The adaptor type.</typeparam>
     /// <param name="builder">The Kv builder.</param>
-    /// <param name="factory">Creates the adaptor (called once; the adaptor is a singleton).</param>
+    /// <param name="factory">Creates the adaptor (called once; the adaptor is a singleton, disposed by the container
+    /// when it implements <see cref="IDisposable"/> or <see cref="IAsyncDisposable"/>).</param>
     /// <returns>The builder, for chaining.</returns>
     public static IKvBuilder UseAdaptor<TAdaptor>(this IKvBuilder builder, Func<IServiceProvider, TAdaptor> factory)
         where TAdaptor : AtomicKvAdaptor
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        IServiceCollection services = builder.Services;
-        services.RemoveAll<AtomicKvAdaptor>();
-        for (int i = services.Count - 1; i >= 0; i--)
-        {
-            ServiceDescriptor descriptor = services[i];
-            if (descriptor.ServiceType == typeof(IHostedService)
-                && !descriptor.IsKeyedService
-                && descriptor.ImplementationType is { } type
-                && typeof(IKvBackendService).IsAssignableFrom(type))
-            {
-                services.RemoveAt(i);
-            }
-        }
-
-        services.AddSingleton<AtomicKvAdaptor>(factory);
-        services.TryAddSingleton<KvAdaptor>(sp => sp.GetRequiredService<AtomicKvAdaptor>());
+        builder.Services.AddKvCore();
+        builder.Services.RemoveAll<AtomicKvAdaptor>();
+        builder.Services.AddSingleton<AtomicKvAdaptor>(factory);
         return builder;
     }
 }

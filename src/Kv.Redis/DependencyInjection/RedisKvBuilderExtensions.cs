@@ -13,8 +13,8 @@ public static class RedisKvBuilderExtensions
 {
     /// <summary>
     /// Makes <see cref="RedisKv"/> the application's <see cref="AtomicKvAdaptor"/> and <see cref="KvAdaptor"/> (one
-    /// instance, also registered as <see cref="RedisKv"/>), replacing the memory backend and removing its hosted GC
-    /// service. Options bind from the <c>Kv:Redis</c> configuration section and are validated at start-up. When no
+    /// instance, also registered as <see cref="RedisKv"/>), replacing the backend chosen before (memory, by
+    /// default). Options bind from the <c>Kv:Redis</c> configuration section and are validated at start-up. When no
     /// connection is configured, the <see cref="IConnectionMultiplexer"/> registered in dependency injection is used
     /// (and never disposed by Kv).
     /// </summary>
@@ -27,10 +27,8 @@ public static class RedisKvBuilderExtensions
         if (!services.Any(d => d.ServiceType == typeof(RedisKvRegistrationMarker)))
         {
             services.AddSingleton<RedisKvRegistrationMarker>();
-            services.TryAddSingleton(TimeProvider.System);
-            services.AddOptions<RedisKvOptions>()
-                .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(RedisKvOptions.SectionName).Bind(options))
-                .ValidateOnStart();
+            services.AddKvCore();
+            builder.AddKvOptions<RedisKvOptions>(RedisKvOptions.SectionName);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisKvOptions>, RedisKvOptionsValidator>());
             services.TryAddSingleton(sp => new RedisKv(
                 sp.GetRequiredService<IOptions<RedisKvOptions>>().Value,
