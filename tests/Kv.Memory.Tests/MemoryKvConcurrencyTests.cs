@@ -1,4 +1,5 @@
 using Kv.Conformance;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Kv.Memory.Tests;
@@ -13,15 +14,28 @@ public sealed class MemoryKvConcurrencyTests
     {
         // T2 finds "w" missing and pauses (in its clock read) before adding it; T1 creates "w" meanwhile, which
         // fills the store. T2 must then increment the existing key, not fail for lack of room for a new one.
-        var clock = new PausingTimeProvider();
+        // The pause: the clock moves a tick on every read, and FakeTimeProvider runs a timer that falls due on the
+        // thread whose read moved the clock past it, so a timer due one tick after T2 arms it runs (and blocks) inside
+        // T2's next read. T1's reads meanwhile run no timer: the paused one is still running.
+        var clock = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromTicks(1) };
         var kv = new MemoryKv(new MemoryKvOptions { MaxEntries = 1 }, clock);
         IAtomicKvStore store = kv.Namespace("n");
         long second = 0;
         Exception? failure = null;
+        using var paused = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
 
         var t2 = new Thread(() =>
         {
-            clock.PauseNextReadOnThisThread();
+            using ITimer pause = clock.CreateTimer(
+                _ =>
+                {
+                    paused.Set();
+                    resume.Wait(TimeSpan.FromSeconds(30));
+                },
+                null,
+                TimeSpan.FromTicks(1),
+                Timeout.InfiniteTimeSpan);
             try
             {
                 second = store.IncrementAsync("w", 1, Window).AsTask().GetAwaiter().GetResult();
@@ -32,10 +46,10 @@ public sealed class MemoryKvConcurrencyTests
             }
         });
         t2.Start();
-        Assert.True(clock.Paused.Wait(TimeSpan.FromSeconds(30)), "T2 reached its clock read");
+        Assert.True(paused.Wait(TimeSpan.FromSeconds(30)), "T2 reached its clock read");
 
         long first = await store.IncrementAsync("w", 1, Window);
-        clock.Resume.Set();
+        resume.Set();
         t2.Join();
 
         Assert.Null(failure);
@@ -179,29 +193,5 @@ public sealed class MemoryKvConcurrencyTests
         Assert.Equal(0, kv.EntryCount);
         Assert.Equal(0, kv.ByteCount);
         Assert.Equal(0, kv.Expiry.Count);
-    }
-
-    /// <summary>A fixed clock whose next read on a chosen thread waits until the test lets it go.</summary>
-    private sealed class PausingTimeProvider : TimeProvider
-    {
-        private int _pausedThread;
-
-        public ManualResetEventSlim Paused { get; } = new();
-
-        public ManualResetEventSlim Resume { get; } = new();
-
-        public void PauseNextReadOnThisThread() => _pausedThread = Environment.CurrentManagedThreadId;
-
-        public override DateTimeOffset GetUtcNow()
-        {
-            int self = Environment.CurrentManagedThreadId;
-            if (Interlocked.CompareExchange(ref _pausedThread, 0, self) == self)
-            {
-                Paused.Set();
-                Resume.Wait(TimeSpan.FromSeconds(30));
-            }
-
-            return new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        }
     }
 }

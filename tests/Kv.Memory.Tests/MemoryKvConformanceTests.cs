@@ -1,4 +1,5 @@
 using Kv.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.Memory.Tests;
 

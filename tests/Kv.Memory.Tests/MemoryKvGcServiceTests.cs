@@ -1,6 +1,7 @@
 using Kv.Conformance;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Kv.Memory.Tests;

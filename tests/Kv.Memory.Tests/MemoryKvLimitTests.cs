@@ -1,4 +1,5 @@
 using Kv.Conformance;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Kv.Memory.Tests;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Kv.Conformance;
 using Kv.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace Kv.Redis.Tests;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kv;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Time.Testing;
 using WebApp.Services;
 using Xunit;
 
@@ -36,7 +37,7 @@ public sealed class SampleAppHardeningTests
     {
         // The service's doc: "a holder that lost its lock while paused cannot overwrite a newer holder's write".
         // Holder A reads, then (while serializing its write) pauses past its lease; B takes the lock and reserves.
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         InventoryService? service = null;
         int paused = 0;
         var hook = new PauseOnFirstWrite(() =>
@@ -76,15 +77,6 @@ public sealed class SampleAppHardeningTests
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/limited");
         request.Headers.Add("X-Forwarded-For", forwardedFor);
         return client.SendAsync(request);
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
-
-        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 
     /// <summary>Serializes <see cref="InventoryService.Stock"/> normally, after running a hook on each write.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.Benchmarks.Memory;
 
@@ -12,7 +13,7 @@ namespace Kv.Benchmarks.Memory;
 /// </summary>
 /// <remarks>
 /// <para>Every entry has a TTL (990,000 live for days, 10,000 for a minute), so the expiry index holds a
-/// million items, the worst case for it. A <see cref="ManualTimeProvider"/> moves the clock past the short
+/// million items, the worst case for it. A <see cref="FakeTimeProvider"/> moves the clock past the short
 /// TTL before each measured pass; nothing else moves it, so exactly 10,000 entries are due each time.</para>
 /// <para>The sweep scans a <see cref="ConcurrentDictionary{TKey, TValue}"/> with the same keys and an entry of
 /// the same shape as MemoryKv's (payload and expiry), since MemoryKv has no public full scan; it is the
@@ -33,7 +34,7 @@ public class MemoryGcBenchmarks
     private static readonly KvSetOptions LongTtl = KvSetOptions.WithTtl(TimeSpan.FromDays(30));
     private static readonly KvSetOptions ShortTtl = KvSetOptions.WithTtl(TimeSpan.FromMinutes(1));
 
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
     private readonly ConcurrentDictionary<string, SweptEntry> _swept = new(StringComparer.Ordinal);
     private MemoryKv _kv = null!;
     private IAtomicKvStore _store = null!;

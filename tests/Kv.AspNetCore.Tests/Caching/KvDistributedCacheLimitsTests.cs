@@ -1,6 +1,7 @@
 using Kv.Conformance;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.Caching;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Kv.Conformance;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.Caching;
 

@@ -1,5 +1,6 @@
 using Kv.AspNetCore.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.Caching;
 
@@ -10,7 +11,7 @@ namespace Kv.AspNetCore.Tests.Caching;
 /// </summary>
 public sealed class RedisKvDistributedCacheTests(OwnRedisServerFixture redis) : KvDistributedCacheTests, IClassFixture<OwnRedisServerFixture>
 {
-    private readonly ShiftedClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private RedisKv? _kv;
 
     protected override KvAdaptor Adaptor => _kv ??= redis.CreateAdaptor(OwnRedisServerFixture.NewInstanceName(), _clock);

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Kv.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;
 

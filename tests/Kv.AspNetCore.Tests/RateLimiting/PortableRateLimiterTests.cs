@@ -1,6 +1,7 @@
 using Kv.AspNetCore.Tests.Infrastructure;
 using Kv.Conformance;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;
 

@@ -2,6 +2,7 @@ using System.Reflection;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Kv.Conformance;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;
 

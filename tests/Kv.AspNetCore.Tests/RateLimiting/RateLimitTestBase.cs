@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;
 
@@ -7,7 +8,7 @@ public abstract class RateLimitTestBase : IAsyncLifetime
 {
     protected RateLimitBackend Backend { get; private set; } = null!;
 
-    protected Conformance.FakeTimeProvider Clock => Backend.Clock;
+    protected FakeTimeProvider Clock => Backend.Clock;
 
     protected abstract RateLimitBackend CreateBackend();
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Kv.Conformance;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.Redis.Tests.Infrastructure;
 
@@ -14,7 +15,9 @@ namespace Kv.Redis.Tests.Infrastructure;
 /// (<c>__kv:exp</c> scores) together with their data keys' expiry, in one script per namespace (deleting the data
 /// keys it takes to now or before, and leaving their index records expired for the collection, as Redis would), then
 /// the remaining TTL of any other key with a TTL. It
-/// shifts <see cref="TimeProvider"/> so expiry instants stay consistent. Real time passes too meanwhile, hence
+/// advances <see cref="TimeProvider"/> (a <see cref="FakeTimeProvider"/>) by as much, so expiry instants stay
+/// consistent. Kv.Redis only ever relates the application's clock to the server's by differences (TTLs sent, TTLs read
+/// back), so the fake's own start is irrelevant; the server's real time keeps running meanwhile, hence
 /// <see cref="ExpiryPrecision"/>.
 /// </remarks>
 public sealed class RedisTestBackend : IKvTestBackend
@@ -67,7 +70,7 @@ public sealed class RedisTestBackend : IKvTestBackend
     private const string IndexMarker = "::__kv:";
 
     private readonly RedisTarget _target;
-    private readonly ShiftedTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly List<RedisKv> _adaptors = [];
 
     public RedisTestBackend(RedisTarget target)
