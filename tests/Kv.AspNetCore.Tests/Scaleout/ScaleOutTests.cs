@@ -116,7 +116,7 @@ public abstract class ScaleOutTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HybridCache_reads_another_instance_value_from_L2_and_RemoveAsync_removes_it_from_L2()
+    public async Task HybridCache_reads_another_instance_value_from_L2_and_RemoveAsync_removes_it_from_L2_but_not_from_another_L1()
     {
         await StartAsync(Adaptor);
         await StartAsync(Adaptor);
@@ -130,8 +130,13 @@ public abstract class ScaleOutTests : IAsyncLifetime
 
         await Hybrid(0).RemoveAsync("k");
         Assert.Null(await Adaptor.Namespace("hc").GetAsync<byte[]>("k"));
+        // HybridCache has no backplane: instance 1's L1 still holds the value until its local expiration.
+        Assert.Equal("v1", await Hybrid(1).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls))));
         // Instance 0's L1 was cleared by its own RemoveAsync; the value is gone from L2, so instance 0 creates it anew.
         Assert.Equal("v2", await Hybrid(0).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls))));
+        // A third instance (an empty L1) reads the new value from L2.
+        await StartAsync(Adaptor);
+        Assert.Equal("v2", await Hybrid(2).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls))));
     }
 
     [Fact]
