@@ -33,6 +33,7 @@ builder.Services.AddSession(o =>
     o.Cookie.IsEssential = true;
 });
 builder.Services.AddHealthChecks().AddKv();
+builder.Services.AddSampleScaleOut(); // output cache, Data Protection keys and HybridCache's L2 on Kv
 
 // Behind a reverse proxy (the usual set-up for several instances sharing one Redis) every connection comes from the
 // proxy, and a per-IP limit would throttle all clients together. The forwarded-headers middleware (UseForwardedHeaders
@@ -100,6 +101,7 @@ app.UseExceptionHandler(error => error.Run(async context =>
 
 app.UseRateLimiter();
 app.UseSession();
+app.UseOutputCache();
 
 app.MapOpenApi();                 // /openapi/v1.json
 app.MapHealthChecks("/health");   // 200 "Healthy" while the backend answers

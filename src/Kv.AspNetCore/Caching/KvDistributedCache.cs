@@ -1,4 +1,5 @@
 using Kv.Internal;
+using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Distributed;
@@ -25,8 +26,13 @@ namespace Kv;
 /// backend) they work. On any other backend (Redis) they throw <see cref="NotSupportedException"/> before doing
 /// anything: use the asynchronous methods, and in ASP.NET Core call <c>await HttpContext.Session.LoadAsync()</c> before
 /// touching the session (the session then never calls the synchronous methods).</para>
+/// <para><b>HybridCache.</b> The cache also implements <see cref="IBufferDistributedCache"/>, so HybridCache uses its
+/// buffer methods for its second level: <see cref="TryGetAsync"/> writes the value into HybridCache's buffer and
+/// <see cref="SetAsync(string, ReadOnlySequence{byte}, DistributedCacheEntryOptions, CancellationToken)"/> takes
+/// HybridCache's buffer. Kv's store API moves values as <see cref="byte"/> arrays, so each of them still copies the
+/// value once (from the array read into the writer; from the sequence into the array written).</para>
 /// </remarks>
-public sealed class KvDistributedCache : IDistributedCache
+public sealed class KvDistributedCache : IBufferDistributedCache
 {
     private const string SlidingProperty = "slidingMs";
     private const string AbsoluteProperty = "absoluteUnixMs";
@@ -71,7 +77,7 @@ public sealed class KvDistributedCache : IDistributedCache
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => GetCoreAsync(key, token).AsTask();
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="SetAsync"/>.</exception>
+    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="SetAsync(string, byte[], DistributedCacheEntryOptions, CancellationToken)"/>.</exception>
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
     {
         EnsureSynchronous(nameof(Set), nameof(SetAsync));
@@ -103,6 +109,45 @@ public sealed class KvDistributedCache : IDistributedCache
 
     /// <inheritdoc />
     public Task RemoveAsync(string key, CancellationToken token = default) => RemoveCoreAsync(key, token).AsTask();
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="TryGetAsync"/>.</exception>
+    public bool TryGet(string key, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        EnsureSynchronous(nameof(TryGet), nameof(TryGetAsync));
+        return Copy(Completed(GetCoreAsync(key, CancellationToken.None)), destination);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryGetAsync(string key, IBufferWriter<byte> destination, CancellationToken token = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return Copy(await GetCoreAsync(key, token).ConfigureAwait(false), destination);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="SetAsync(string, ReadOnlySequence{byte}, DistributedCacheEntryOptions, CancellationToken)"/>.</exception>
+    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options)
+    {
+        EnsureSynchronous(nameof(Set), nameof(SetAsync));
+        Completed(SetCoreAsync(key, value.ToArray(), options, CancellationToken.None));
+    }
+
+    /// <inheritdoc />
+    public ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+        SetCoreAsync(key, value.ToArray(), options, token);
+
+    private static bool Copy(byte[]? value, IBufferWriter<byte> destination)
+    {
+        if (value is null)
+        {
+            return false;
+        }
+
+        destination.Write(value);
+        return true;
+    }
 
     private async ValueTask<byte[]?> GetCoreAsync(string key, CancellationToken cancellationToken)
     {
