@@ -33,7 +33,7 @@ builder.Services.AddSession(o =>
     o.Cookie.IsEssential = true;
 });
 builder.Services.AddHealthChecks().AddKv();
-builder.Services.AddSampleScaleOut(); // output cache, Data Protection keys and HybridCache's L2 on Kv
+builder.Services.AddSampleScaleOut(); // output cache and HybridCache's L2 on Kv
 
 // Behind a reverse proxy (the usual set-up for several instances sharing one Redis) every connection comes from the
 // proxy, and a per-IP limit would throttle all clients together. The forwarded-headers middleware (UseForwardedHeaders

@@ -24,7 +24,7 @@ public sealed class SharedRedisFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Two instances of the sample on one Redis, over HTTP: the output cache, the Data Protection key ring and HybridCache's
+/// Two instances of the sample on one Redis, over HTTP: the output cache, and HybridCache's
 /// second level are shared through Kv.
 /// </summary>
 public sealed class SampleScaleOutTests(SharedRedisFixture redis) : IClassFixture<SharedRedisFixture>, IAsyncLifetime
@@ -65,20 +65,6 @@ public sealed class SampleScaleOutTests(SharedRedisFixture redis) : IClassFixtur
         string second = await one.GetStringAsync("/api/scaleout/clock");
         Assert.NotEqual(first, second);
         Assert.Equal(second, await two.GetStringAsync("/api/scaleout/clock"));
-    }
-
-    [Fact]
-    public async Task A_payload_protected_by_one_instance_is_unprotected_by_the_other()
-    {
-        HttpClient one = Instance();
-        HttpClient two = Instance();
-
-        HttpResponseMessage protect = await one.PostAsync("/api/scaleout/protect?text=hello", null);
-        string payload = await protect.Content.ReadAsStringAsync();
-        HttpResponseMessage unprotect = await two.PostAsync("/api/scaleout/unprotect?payload=" + Uri.EscapeDataString(payload), null);
-
-        Assert.Equal(HttpStatusCode.OK, unprotect.StatusCode);
-        Assert.Equal("hello", await unprotect.Content.ReadAsStringAsync());
     }
 
     [Fact]

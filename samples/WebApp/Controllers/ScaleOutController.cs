@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -6,7 +5,7 @@ using WebApp.Services;
 
 namespace WebApp.Controllers;
 
-/// <summary>Output caching, Data Protection and HybridCache, all on Kv, so every instance on one store agrees.</summary>
+/// <summary>Output caching and HybridCache, all on Kv, so every instance on one store agrees.</summary>
 [ApiController]
 [Route("api/scaleout")]
 public sealed class ScaleOutController(TimeProvider clock) : ControllerBase
@@ -26,31 +25,6 @@ public sealed class ScaleOutController(TimeProvider clock) : ControllerBase
     {
         await store.EvictByTagAsync(ScaleOutServiceCollectionExtensions.ClockTag, cancellationToken);
         return NoContent();
-    }
-
-    /// <summary>Protects a text with the key ring kept in Kv.</summary>
-    /// <param name="provider">Data Protection.</param>
-    /// <param name="text">The text.</param>
-    /// <returns>The protected payload.</returns>
-    [HttpPost("protect")]
-    public string Protect([FromServices] IDataProtectionProvider provider, [FromQuery] string text) =>
-        provider.CreateProtector("WebApp.ScaleOut").Protect(text);
-
-    /// <summary>Unprotects a payload protected by any instance on the same store.</summary>
-    /// <param name="provider">Data Protection.</param>
-    /// <param name="payload">The payload.</param>
-    /// <returns>The text, or 400 for a payload no key of the ring unprotects.</returns>
-    [HttpPost("unprotect")]
-    public IActionResult Unprotect([FromServices] IDataProtectionProvider provider, [FromQuery] string payload)
-    {
-        try
-        {
-            return Ok(provider.CreateProtector("WebApp.ScaleOut").Unprotect(payload));
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            return BadRequest();
-        }
     }
 
     /// <summary>A value made once and then read from HybridCache (L1 in this instance, L2 in Kv for every instance).</summary>

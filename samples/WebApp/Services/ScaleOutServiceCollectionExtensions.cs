@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
 
 namespace WebApp.Services;
 
@@ -9,8 +8,7 @@ public static class ScaleOutServiceCollectionExtensions
     public const string ClockTag = "clock";
 
     /// <summary>
-    /// Output caching on Kv (namespace <c>outputcache</c>), the Data Protection key ring on Kv (namespace
-    /// <c>dataprotection</c>; in plain text: a real app adds <c>ProtectKeysWith…</c>), and HybridCache, whose second level
+    /// Output caching on Kv (namespace <c>outputcache</c>), and HybridCache, whose second level
     /// is the application's <c>IDistributedCache</c>: Kv's, registered by <c>AddKvDistributedCache</c>.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -19,7 +17,6 @@ public static class ScaleOutServiceCollectionExtensions
     {
         services.AddOutputCache(o => o.AddPolicy("clock", p => p.Expire(TimeSpan.FromMinutes(1)).Tag(ClockTag)));
         services.AddKvOutputCache();
-        services.AddDataProtection().SetApplicationName("Kv.WebApp").PersistKeysToKv();
         services.AddHybridCache();
         return services;
     }

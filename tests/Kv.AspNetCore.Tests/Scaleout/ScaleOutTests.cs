@@ -1,7 +1,6 @@
 using System.Net;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OutputCaching;
@@ -12,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kv.AspNetCore.Tests.Scaleout;
 
 /// <summary>
-/// Output caching, Data Protection and HybridCache on two application instances (two in-process hosts) that share one
+/// Output caching and HybridCache on two application instances (two in-process hosts) that share one
 /// Kv store, through the framework's own middleware and services.
 /// </summary>
 public abstract class ScaleOutTests : IAsyncLifetime
@@ -42,7 +41,6 @@ public abstract class ScaleOutTests : IAsyncLifetime
         builder.Services.AddSingleton(adaptor);
         builder.Services.AddOutputCache(o => o.AddBasePolicy(p => p.Expire(TimeSpan.FromMinutes(5))));
         builder.Services.AddKvOutputCache(o => o.Namespace = "oc");
-        builder.Services.AddDataProtection().SetApplicationName("scaleout").PersistKeysToKv("dp");
         builder.Services.AddKvDistributedCache(o => o.Namespace = "hc");
         builder.Services.AddHybridCache();
         WebApplication app = builder.Build();
@@ -53,8 +51,6 @@ public abstract class ScaleOutTests : IAsyncLifetime
             await store.EvictByTagAsync("pages", ct);
             return Results.NoContent();
         });
-        app.MapGet("/protect", (IDataProtectionProvider dp, string text) => dp.CreateProtector("t").Protect(text));
-        app.MapGet("/unprotect", (IDataProtectionProvider dp, string payload) => dp.CreateProtector("t").Unprotect(payload));
         await app.StartAsync();
         _apps.Add(app);
         return app.GetTestClient();
@@ -88,31 +84,6 @@ public abstract class ScaleOutTests : IAsyncLifetime
         KvListResult list = await Adaptor.Namespace("oc").ListAsync();
         KvKeyInfo entry = Assert.Single(list.Keys);
         Assert.NotNull(entry.ExpiresAt);
-    }
-
-    [Fact]
-    public async Task Two_instances_share_the_key_ring_and_a_restart_of_both_keeps_it()
-    {
-        HttpClient one = await StartAsync(Adaptor);
-        HttpClient two = await StartAsync(Adaptor);
-        string payload = await one.GetStringAsync("/protect?text=secret");
-        Assert.Equal("secret", await two.GetStringAsync("/unprotect?payload=" + Uri.EscapeDataString(payload)));
-
-        KvAdaptor? restarted = NewAdaptorOnSameStore();
-        if (restarted is null)
-        {
-            return;
-        }
-
-        foreach (WebApplication app in _apps)
-        {
-            await app.StopAsync();
-        }
-
-        HttpClient three = await StartAsync(restarted);
-        HttpClient four = await StartAsync(restarted);
-        Assert.Equal("secret", await three.GetStringAsync("/unprotect?payload=" + Uri.EscapeDataString(payload)));
-        Assert.Equal("secret", await four.GetStringAsync("/unprotect?payload=" + Uri.EscapeDataString(payload)));
     }
 
     [Fact]
