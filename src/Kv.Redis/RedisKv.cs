@@ -129,8 +129,9 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// Redis into <see cref="KvErrorCode.StoreOperationFailed"/>.
     /// </summary>
     /// <remarks>
-    /// StackExchange.Redis 1.x does not time out async calls against a server that stopped answering, so the
-    /// timeout is enforced here. A call that times out or is cancelled keeps running inside the multiplexer and may
+    /// StackExchange.Redis leaves async timeouts and cancellation to the caller (its documentation recommends
+    /// <c>Task.WaitAsync</c>), and a multiplexer from the application or a factory keeps its own timeouts, so the
+    /// operation timeout and the caller's token are enforced here for every connection source. A call that times out or is cancelled keeps running inside the multiplexer and may
     /// still be applied; its late outcome is observed so it cannot surface as an unobserved task exception.
     /// </remarks>
     internal async ValueTask<TResult> ExecuteAsync<TState, TResult>(

@@ -292,7 +292,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
                 // On Redis Cluster all keys must share a hash slot: keys under several roots in different slots are
                 // refused before anything is sent, with a Kv error rather than a raw CROSSSLOT. A standalone server
                 // takes any keys.
-                var multiplexer = db.Multiplexer; // ConnectionMultiplexer in 1.x, IConnectionMultiplexer in 2.x.
+                IConnectionMultiplexer multiplexer = db.Multiplexer;
                 if (state.Call.RootCount > 1
                     && multiplexer.GetEndPoints().Any(endPoint => multiplexer.GetServer(endPoint).ServerType == ServerType.Cluster))
                 {
