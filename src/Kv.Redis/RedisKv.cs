@@ -129,9 +129,12 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// Redis into <see cref="KvErrorCode.StoreOperationFailed"/>.
     /// </summary>
     /// <remarks>
-    /// StackExchange.Redis leaves async timeouts and cancellation to the caller (its documentation recommends
-    /// <c>Task.WaitAsync</c>), and a multiplexer from the application or a factory keeps its own timeouts, so the
-    /// operation timeout and the caller's token are enforced here for every connection source. A call that times out or is cancelled keeps running inside the multiplexer and may
+    /// StackExchange.Redis takes no cancellation token (its documentation recommends <c>Task.WaitAsync</c>) and checks
+    /// its async timeout only on its 1 s heartbeat: against a SIGSTOPped server, AsyncTimeout 1000 ms and 1500 ms both
+    /// failed after about 1995 ms (RedisClientTimeoutTests). A multiplexer from the application or a factory also
+    /// keeps its own timeouts. So the operation timeout and the caller's token are enforced here, for every
+    /// connection source; Kv's own multiplexer additionally times out on OperationTimeout and fails fast while
+    /// disconnected (see RedisConnection). A call that times out or is cancelled keeps running inside the multiplexer and may
     /// still be applied; its late outcome is observed so it cannot surface as an unobserved task exception.
     /// </remarks>
     internal async ValueTask<TResult> ExecuteAsync<TState, TResult>(
