@@ -152,8 +152,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             // the clock an hour ahead must not fail calls in flight). Expiry instants use the injected clock.
             return await call.WaitAsync(OperationTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException ex) when (!call.IsCompleted)
+        catch (TimeoutException ex) when (!call.IsCompleted || ex is RedisTimeoutException)
         {
+            // Either timer may fire first: Kv's watchdog, or the client's own AsyncTimeout (equal to OperationTimeout
+            // on Kv's multiplexer, checked on the client's heartbeat). Both are the same failure to the caller.
             ObserveLateOutcome(call);
             Log.OperationTimedOut(_logger, operation, OperationTimeout);
             throw new KvException(
