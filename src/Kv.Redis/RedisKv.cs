@@ -129,8 +129,12 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// Redis into <see cref="KvErrorCode.StoreOperationFailed"/>.
     /// </summary>
     /// <remarks>
-    /// StackExchange.Redis 1.x does not time out async calls against a server that stopped answering, so the
-    /// timeout is enforced here. A call that times out or is cancelled keeps running inside the multiplexer and may
+    /// StackExchange.Redis takes no cancellation token (its documentation recommends <c>Task.WaitAsync</c>) and checks
+    /// its async timeout only on its 1 s heartbeat: against a SIGSTOPped server, AsyncTimeout 1000 ms and 1500 ms both
+    /// failed after about 1995 ms (RedisClientTimeoutTests). A multiplexer from the application or a factory also
+    /// keeps its own timeouts. So the operation timeout and the caller's token are enforced here, for every
+    /// connection source; Kv's own multiplexer additionally times out on OperationTimeout and fails fast while
+    /// disconnected (see RedisConnection). A call that times out or is cancelled keeps running inside the multiplexer and may
     /// still be applied; its late outcome is observed so it cannot surface as an unobserved task exception.
     /// </remarks>
     internal async ValueTask<TResult> ExecuteAsync<TState, TResult>(
@@ -148,8 +152,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             // the clock an hour ahead must not fail calls in flight). Expiry instants use the injected clock.
             return await call.WaitAsync(OperationTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException ex) when (!call.IsCompleted)
+        catch (TimeoutException ex) when (!call.IsCompleted || ex is RedisTimeoutException)
         {
+            // Either timer may fire first: Kv's watchdog, or the client's own AsyncTimeout (equal to OperationTimeout
+            // on Kv's multiplexer, checked on the client's heartbeat). Both are the same failure to the caller.
             ObserveLateOutcome(call);
             Log.OperationTimedOut(_logger, operation, OperationTimeout);
             throw new KvException(

@@ -91,9 +91,10 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
         try
         {
             KvException error = await FailsWithinTimeout(() => store.GetAsync<int>("k").AsTask(), "Get");
-            Assert.IsType<TimeoutException>(error.InnerException);
+            // Kv's watchdog or the client's AsyncTimeout (both OperationTimeout), whichever fired first.
+            Assert.IsAssignableFrom<TimeoutException>(error.InnerException);
 
-            // It is Kv's watchdog with the configured timeout that fired, not the default or the client's own.
+            // The configured timeout is reported, not the client's default.
             Assert.Contains(Timeout.ToString(), error.Message, StringComparison.Ordinal);
             await FailsWithinTimeout(() => store.IncrementAsync("k").AsTask(), "Increment");
         }

@@ -52,6 +52,15 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
             // Kv never gives up on its own connection: the multiplexer keeps reconnecting in the background, and each
             // operation meanwhile fails within the operation timeout.
             configuration.AbortOnConnectFail = false;
+
+            // The client's own timeouts follow OperationTimeout, so a command the client still holds never outlives
+            // the Kv call that sent it. Fail-fast backlog: while the connection is down a command fails at once
+            // instead of waiting in the client's backlog and being sent after Kv already reported it failed (a rate
+            // limit decision counted twice, a write applied after its caller saw StoreOperationFailed).
+            int timeout = (int)Math.Min(int.MaxValue, Math.Ceiling(options.OperationTimeout.TotalMilliseconds));
+            configuration.AsyncTimeout = timeout;
+            configuration.SyncTimeout = timeout;
+            configuration.BacklogPolicy = BacklogPolicy.FailFast;
             return new RedisConnection(
                 async () =>
                 {

@@ -292,7 +292,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
                 // On Redis Cluster all keys must share a hash slot: keys under several roots in different slots are
                 // refused before anything is sent, with a Kv error rather than a raw CROSSSLOT. A standalone server
                 // takes any keys.
-                var multiplexer = db.Multiplexer; // ConnectionMultiplexer in 1.x, IConnectionMultiplexer in 2.x.
+                IConnectionMultiplexer multiplexer = db.Multiplexer;
                 if (state.Call.RootCount > 1
                     && multiplexer.GetEndPoints().Any(endPoint => multiplexer.GetServer(endPoint).ServerType == ServerType.Cluster))
                 {
@@ -357,20 +357,33 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return await evaluation.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs a script as one <c>EVAL</c>: exactly one command on the server, the first call after a start and after
+    /// <c>SCRIPT FLUSH</c> included. <c>IDatabase.ScriptEvaluateAsync(string)</c> in StackExchange.Redis 3.4.35 sends
+    /// <c>EVAL</c> plus a <c>SCRIPT LOAD</c> on first use, then <c>EVALSHA</c>, and after a flush a failing
+    /// <c>EVALSHA</c>, a <c>SCRIPT LOAD</c> and an <c>EVAL</c> (measured with INFO commandstats,
+    /// RedisScriptCommandTests). The price is the script text on the wire with every call; the server finds the
+    /// compiled script by its hash and does not compile it again.
+    /// </summary>
     internal static async Task<RedisResult> EvaluateWithRetryAsync(IDatabase db, string script, RedisKey[] keys, RedisValue[] args, CommandFlags flags)
     {
+        // RedisKey arguments route the command to the keys' hash slot on Redis Cluster.
+        var command = new object[2 + keys.Length + args.Length];
+        command[0] = script;
+        command[1] = keys.Length;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            command[2 + i] = keys[i];
+        }
+
+        for (int i = 0; i < args.Length; i++)
+        {
+            command[2 + keys.Length + i] = args[i];
+        }
+
         try
         {
-            try
-            {
-                return await db.ScriptEvaluateAsync(script, keys, args, flags).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // The server's script cache was flushed (SCRIPT FLUSH) behind the multiplexer's back. The multiplexer has
-                // now forgotten the script too, so this retry loads it again: still one operation, bounded by its timeout.
-                return await db.ScriptEvaluateAsync(script, keys, args, flags).ConfigureAwait(false);
-            }
+            return await db.ExecuteAsync("EVAL", command, flags).ConfigureAwait(false);
         }
         catch (RedisException ex) when (IsCrossSlot(ex))
         {
