@@ -12,7 +12,8 @@ namespace WebApp;
 /// <list type="bullet">
 /// <item><see cref="BadHttpRequestException"/> (unreadable body, missing or bad Content-Type, a query value that does
 /// not bind): its own status (400, 413, 415...).</item>
-/// <item><see cref="JsonException"/> from reading a request body: 400.</item>
+/// <item><see cref="JsonException"/> from reading a request body, or a body its declared charset cannot decode
+/// (<see cref="System.Text.DecoderFallbackException"/>): 400.</item>
 /// <item><see cref="KvException"/>: invalid key, namespace, TTL or value sent by the client 400; <c>KeyNotFound</c>
 /// 404; <c>NotNumeric</c>/<c>Overflow</c> 409; <c>CapacityExceeded</c> 507; <c>StoreOperationFailed</c> and
 /// <c>LockTimeout</c> 503.</item>
@@ -48,6 +49,8 @@ public sealed class KvProblemExceptionHandler(IProblemDetailsService problems) :
     {
         BadHttpRequestException bad => (bad.StatusCode, "Bad request"),
         JsonException => (StatusCodes.Status400BadRequest, "Invalid JSON"),
+        // A body that is not text in its declared charset (MVC transcodes non-UTF-8 bodies, strictly).
+        System.Text.DecoderFallbackException => (StatusCodes.Status400BadRequest, "Invalid body encoding"),
         KvException kv => (Status(kv.Code), kv.Code.ToString()),
         _ => (StatusCodes.Status500InternalServerError, "Error"),
     };
