@@ -126,25 +126,25 @@ app.MapGet("/", () => Results.Text(
 // locks and sessions would then fail to read.
 app.MapGet("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, CancellationToken ct) =>
 {
-    KvEntry<JsonElement>? entry = await Program.Scratch(kv, ns).GetEntryAsync<JsonElement>(key, ct);
+    KvEntry<JsonElement>? entry = await ScratchKv.Namespace(kv, ns).GetEntryAsync<JsonElement>(key, ct);
     return entry is null ? Results.NotFound() : Results.Ok(new { value = entry.Value, expiresAt = entry.ExpiresAt });
 });
 
 app.MapPut("/kv/{ns}/{key}", async (string ns, string key, JsonElement value, int? ttlSeconds, AtomicKvAdaptor kv, CancellationToken ct) =>
 {
-    if (!Program.IsValidUnicode(value))
+    if (!ScratchKv.IsValidUnicode(value))
     {
         // JSON may escape a lone surrogate ("\ud800"), which is no Unicode text: refuse it here rather than store it.
         return Results.Problem("A string holds an unpaired surrogate.", statusCode: StatusCodes.Status400BadRequest, title: "InvalidValue");
     }
 
     KvSetOptions? options = ttlSeconds is { } seconds ? KvSetOptions.WithTtl(TimeSpan.FromSeconds(seconds)) : null;
-    await Program.Scratch(kv, ns).SetAsync(key, value, options, ct);
+    await ScratchKv.Namespace(kv, ns).SetAsync(key, value, options, ct);
     return Results.NoContent();
 });
 
 app.MapDelete("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, CancellationToken ct) =>
-    await Program.Scratch(kv, ns).DeleteAsync(key, ct) ? Results.NoContent() : Results.NotFound());
+    await ScratchKv.Namespace(kv, ns).DeleteAsync(key, ct) ? Results.NoContent() : Results.NotFound());
 
 // A counter: atomic increments, even under concurrent requests.
 app.MapPost("/counters/{key}", async (string key, AtomicKvAdaptor kv, CancellationToken ct) =>
@@ -164,67 +164,4 @@ public partial class Program
 {
     /// <summary>The rate-limiting policy of <c>/api/limited</c>.</summary>
     public const string PerIpPolicy = "per-ip";
-
-    /// <summary>The top-level namespace of the generic <c>/kv/{ns}/{key}</c> endpoint.</summary>
-    public const string ScratchNamespace = "kv";
-
-    /// <summary>The generic endpoint's namespace <paramref name="ns"/>: a child of <see cref="ScratchNamespace"/>.</summary>
-    public static IAtomicKvStore Scratch(AtomicKvAdaptor kv, string ns) => kv.Namespace(ScratchNamespace).Namespace(ns);
-
-    /// <summary>Whether every string and property name in <paramref name="value"/> is well-formed UTF-16.</summary>
-    public static bool IsValidUnicode(JsonElement value)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.String:
-                try
-                {
-                    return IsWellFormed(value.GetString());
-                }
-                catch (InvalidOperationException)
-                {
-                    return false; // the reader refuses to unescape it
-                }
-
-            case JsonValueKind.Array:
-                foreach (JsonElement item in value.EnumerateArray())
-                {
-                    if (!IsValidUnicode(item))
-                    {
-                        return false;
-                    }
-                }
-
-                return true;
-            case JsonValueKind.Object:
-                foreach (JsonProperty property in value.EnumerateObject())
-                {
-                    if (!IsWellFormed(property.Name) || !IsValidUnicode(property.Value))
-                    {
-                        return false;
-                    }
-                }
-
-                return true;
-            default:
-                return true;
-        }
-    }
-
-    private static bool IsWellFormed(string? text)
-    {
-        for (int i = 0; text is not null && i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }
