@@ -1,9 +1,10 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Kv;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HttpOverrides;
+using WebApp;
 using WebApp.Services;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -36,11 +37,31 @@ builder.Services.AddHealthChecks().AddKv();
 builder.Services.AddSampleScaleOut(); // output cache and HybridCache's L2 on Kv
 
 // Behind a reverse proxy (the usual set-up for several instances sharing one Redis) every connection comes from the
-// proxy, and a per-IP limit would throttle all clients together. The forwarded-headers middleware (UseForwardedHeaders
-// below) takes the client's address from X-Forwarded-For, but only on connections from a trusted proxy: loopback by
-// default; add yours to KnownProxies or KnownIPNetworks. Trusting every sender would let clients pick their own IP.
+// proxy, and the client's address is in X-Forwarded-For. The forwarded-headers middleware (UseForwardedHeaders below)
+// believes that header only from the proxies listed in configuration: ForwardedHeaders:KnownProxies (addresses) and
+// ForwardedHeaders:KnownNetworks (CIDR ranges). Both are empty by default, and then the headers are not read at all
+// (the middleware would trust every sender with both lists empty): out of the box a client cannot pick its own
+// address, and so its own rate-limit partition, with a header.
+string[] knownProxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+string[] knownNetworks = builder.Configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
 builder.Services.Configure<ForwardedHeadersOptions>(o =>
-    o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+{
+    o.KnownProxies.Clear();
+    o.KnownIPNetworks.Clear();
+    foreach (string proxy in knownProxies)
+    {
+        o.KnownProxies.Add(IPAddress.Parse(proxy));
+    }
+
+    foreach (string network in knownNetworks)
+    {
+        o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+    }
+
+    o.ForwardedHeaders = o.KnownProxies.Count + o.KnownIPNetworks.Count > 0
+        ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto
+        : ForwardedHeaders.None;
+});
 
 // A fixed window per client IP, counted in Kv: every instance on one Redis shares the same windows.
 int permitLimit = builder.Configuration.GetValue("RateLimiting:PermitLimit", 10);
@@ -72,32 +93,15 @@ builder.Services.AddSingleton<KvMetricsSnapshot>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<KvMetricsSnapshot>());
 builder.Services.AddControllers();
 builder.Services.AddOpenApi();
-builder.Services.AddProblemDetails();
+builder.Services.AddSampleErrorHandling();
 
 WebApplication app = builder.Build();
 
 // First, so that everything after it (the rate limiter's partition, logs) sees the client's address.
 app.UseForwardedHeaders();
 
-// Kv's errors as HTTP: bad input is the client's fault (400, or 409 for a counter that is not a number);
-// a full store or a failed backend is the server's (507, 503); a lock still busy after the wait is 503 too;
-// a stored value the app cannot read is a bug (500).
-app.UseExceptionHandler(error => error.Run(async context =>
-{
-    Exception? exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-    int status = (exception as KvException)?.Code switch
-    {
-        KvErrorCode.InvalidKey or KvErrorCode.InvalidNamespace or KvErrorCode.EmptyNamespace or KvErrorCode.InvalidTtl
-            => StatusCodes.Status400BadRequest,
-        KvErrorCode.NotNumeric or KvErrorCode.Overflow => StatusCodes.Status409Conflict,
-        KvErrorCode.CapacityExceeded => StatusCodes.Status507InsufficientStorage,
-        KvErrorCode.StoreOperationFailed or KvErrorCode.LockTimeout => StatusCodes.Status503ServiceUnavailable,
-        _ => StatusCodes.Status500InternalServerError,
-    };
-    context.Response.StatusCode = status;
-    await Results.Problem(title: (exception as KvException)?.Code.ToString() ?? "Error", detail: exception?.Message, statusCode: status)
-        .ExecuteAsync(context);
-}));
+// Errors as ProblemDetails with the status that says whose fault it was (ErrorHandling.cs).
+app.UseSampleErrorHandling();
 
 app.UseRateLimiter();
 app.UseSession();
@@ -119,22 +123,30 @@ app.MapGet("/", () => Results.Text(
       curl localhost:5000/health; curl localhost:5000/metrics; curl localhost:5000/openapi/v1.json
     """));
 
-// Any namespace and key: the value is whatever JSON the client sent.
+// Any child namespace of "kv" and any key: the value is whatever valid JSON the client sent. The endpoint reaches only
+// its own top-level namespace, so it cannot plant values the typed endpoints (users, flags, inventory, notes) or the
+// locks and sessions would then fail to read.
 app.MapGet("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, CancellationToken ct) =>
 {
-    KvEntry<JsonElement>? entry = await kv.Namespace(ns).GetEntryAsync<JsonElement>(key, ct);
+    KvEntry<JsonElement>? entry = await ScratchKv.Namespace(kv, ns).GetEntryAsync<JsonElement>(key, ct);
     return entry is null ? Results.NotFound() : Results.Ok(new { value = entry.Value, expiresAt = entry.ExpiresAt });
 });
 
 app.MapPut("/kv/{ns}/{key}", async (string ns, string key, JsonElement value, int? ttlSeconds, AtomicKvAdaptor kv, CancellationToken ct) =>
 {
+    if (!ScratchKv.IsValidUnicode(value))
+    {
+        // JSON may escape a lone surrogate ("\ud800"), which is no Unicode text: refuse it here rather than store it.
+        return Results.Problem("A string holds an unpaired surrogate.", statusCode: StatusCodes.Status400BadRequest, title: "InvalidValue");
+    }
+
     KvSetOptions? options = ttlSeconds is { } seconds ? KvSetOptions.WithTtl(TimeSpan.FromSeconds(seconds)) : null;
-    await kv.Namespace(ns).SetAsync(key, value, options, ct);
+    await ScratchKv.Namespace(kv, ns).SetAsync(key, value, options, ct);
     return Results.NoContent();
 });
 
 app.MapDelete("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, CancellationToken ct) =>
-    await kv.Namespace(ns).DeleteAsync(key, ct) ? Results.NoContent() : Results.NotFound());
+    await ScratchKv.Namespace(kv, ns).DeleteAsync(key, ct) ? Results.NoContent() : Results.NotFound());
 
 // A counter: atomic increments, even under concurrent requests.
 app.MapPost("/counters/{key}", async (string key, AtomicKvAdaptor kv, CancellationToken ct) =>
