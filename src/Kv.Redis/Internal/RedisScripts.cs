@@ -165,7 +165,10 @@ internal static class RedisScripts
           end
           local result = redis.pcall('INCRBY', KEYS[1], ARGV[3])
           if type(result) == 'table' and result.err then
-            if string.find(result.err, 'overflow', 1, true) then
+            -- current is an integer (checked above) and so is the increment, so the only INCRBY error left is an
+            -- overflow: Redis says 'increment or decrement would overflow', Garnet 'value is not an integer or out
+            -- of range'.
+            if string.find(result.err, 'overflow', 1, true) or string.find(result.err, 'out of range', 1, true) then
               return { 'overflow' }
             end
             return result
