@@ -6,6 +6,9 @@ cd "$(dirname "$0")"
 # The Redis tests start their own redis-server on a free loopback port; install it when it is missing.
 source scripts/ensure-redis-server.sh
 ensure_redis_server test.sh
+# The Garnet tests start garnet-server from .tools/garnet; install the .NET tool there when it is missing.
+source scripts/ensure-garnet.sh
+ensure_garnet test.sh
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Kv.Extensions.sln -c Release -nologo -v quiet

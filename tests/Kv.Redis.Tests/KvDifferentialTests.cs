@@ -19,7 +19,7 @@ namespace Kv.Redis.Tests;
 /// Versions differ between backends by design (memory counts per store, Redis per top-level namespace), so what is
 /// compared is whether a key's version changed since the test last saw it, and checks use each backend's own versions.
 /// </remarks>
-public sealed class KvDifferentialTests(RedisServerFixture redis, ITestOutputHelper output) : IClassFixture<RedisServerFixture>
+public abstract class KvDifferentialTests(RedisServerFixture redis, ITestOutputHelper output)
 {
     private const int Operations = 10_000;
 
@@ -255,3 +255,15 @@ public sealed class KvDifferentialTests(RedisServerFixture redis, ITestOutputHel
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
+
+/// <summary>The differential test on redis-server, RESP3.</summary>
+public sealed class RedisKvDifferentialTests(RedisServerFixture redis, ITestOutputHelper output)
+    : KvDifferentialTests(redis, output), IClassFixture<RedisServerFixture>;
+
+/// <summary>The differential test on redis-server, RESP2.</summary>
+public sealed class RedisResp2KvDifferentialTests(Resp2RedisServerFixture redis, ITestOutputHelper output)
+    : KvDifferentialTests(redis, output), IClassFixture<Resp2RedisServerFixture>;
+
+/// <summary>The differential test on Garnet, RESP3.</summary>
+public sealed class GarnetKvDifferentialTests(GarnetServerFixture garnet, ITestOutputHelper output)
+    : KvDifferentialTests(garnet, output), IClassFixture<GarnetServerFixture>;

@@ -7,7 +7,7 @@ namespace Kv.Internal;
 /// </summary>
 /// <remarks>
 /// <para>Every write updates the data key and the namespace's index (<c>ord</c>, <c>exp</c>, <c>ix</c>) in the same
-/// script, so the index is exactly as consistent as the data. A key with a TTL is written with <c>SET … PXAT at</c>
+/// script, so the index is exactly as consistent as the data. A key with a TTL is written with <c>SET</c> then <c>PEXPIREAT at</c> (one script; Garnet rejects <c>SET … PXAT</c>)
 /// and scored <c>at</c> in <c>exp</c>, where <c>at</c> is computed from Redis's own clock (<c>TIME</c>): data and
 /// index expire at the same instant. A member is expired when <c>now &gt; at</c>, the comparison Redis itself
 /// makes.</para>
@@ -75,7 +75,9 @@ internal static class RedisScripts
             redis.call('ZREM', exp, member)
           else
             local at = int(now + tonumber(ttl))
-            redis.call('SET', data, payload, 'PXAT', at)
+            -- SET then PEXPIREAT rather than SET ... PXAT, which Garnet rejects: same instant, same atomicity.
+            redis.call('SET', data, payload)
+            redis.call('PEXPIREAT', data, at)
             redis.call('ZADD', exp, at, member)
             redis.call('SADD', registry, ns)
           end
@@ -163,7 +165,10 @@ internal static class RedisScripts
           end
           local result = redis.pcall('INCRBY', KEYS[1], ARGV[3])
           if type(result) == 'table' and result.err then
-            if string.find(result.err, 'overflow', 1, true) then
+            -- current is an integer (checked above) and so is the increment, so the only INCRBY error left is an
+            -- overflow: Redis says 'increment or decrement would overflow', Garnet 'value is not an integer or out
+            -- of range'.
+            if string.find(result.err, 'overflow', 1, true) or string.find(result.err, 'out of range', 1, true) then
               return { 'overflow' }
             end
             return result

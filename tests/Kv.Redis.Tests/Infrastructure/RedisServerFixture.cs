@@ -17,12 +17,15 @@ public class RedisServerFixture : RedisTarget
     /// <summary>Whether <c>KV_TEST_REDIS</c> may replace the fixture's own server.</summary>
     protected virtual bool AllowExternalServer => true;
 
+    /// <summary>The server program this fixture starts.</summary>
+    public virtual RedisEngine Engine => RedisEngine.Redis;
+
     public override Task<IReadOnlyList<string>> GetMasterEndPointsAsync() => Task.FromResult<IReadOnlyList<string>>([EndPoint]);
 
     protected override async Task StartAsync()
     {
         string? external = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (AllowExternalServer && !string.IsNullOrWhiteSpace(external))
+        if (AllowExternalServer && Engine == RedisEngine.Redis && !string.IsNullOrWhiteSpace(external))
         {
             EndPoint = external.Trim();
             await using RespConnection connection = await RespConnection.ConnectAsync(EndPoint);
@@ -30,7 +33,7 @@ public class RedisServerFixture : RedisTarget
         }
         else
         {
-            Server = await RedisServerProcess.StartAsync();
+            Server = await RedisServerProcess.StartAsync(Engine);
             EndPoint = Server.EndPoint;
         }
 
@@ -55,4 +58,24 @@ public sealed class DedicatedRedisServerFixture : RedisServerFixture
     public new RedisServerProcess Server => base.Server!;
 
     protected override bool AllowExternalServer => false;
+}
+
+/// <summary>The same standalone redis-server, with the fixture's multiplexer on RESP2 instead of RESP3.</summary>
+public sealed class Resp2RedisServerFixture : RedisServerFixture
+{
+    public override StackExchange.Redis.RedisProtocol Protocol => StackExchange.Redis.RedisProtocol.Resp2;
+}
+
+/// <summary>A Garnet server of the fixture's own (garnet-server 2.2.8, Lua on), with the multiplexer on RESP3.</summary>
+public class GarnetServerFixture : RedisServerFixture
+{
+    public override RedisEngine Engine => RedisEngine.Garnet;
+
+    protected override bool AllowExternalServer => false;
+}
+
+/// <summary>The Garnet server with the fixture's multiplexer on RESP2.</summary>
+public sealed class Resp2GarnetServerFixture : GarnetServerFixture
+{
+    public override StackExchange.Redis.RedisProtocol Protocol => StackExchange.Redis.RedisProtocol.Resp2;
 }

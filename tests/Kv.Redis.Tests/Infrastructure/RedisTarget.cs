@@ -13,6 +13,9 @@ public abstract class RedisTarget : IAsyncLifetime
     /// <summary>The StackExchange.Redis configuration string of the deployment.</summary>
     public string Configuration { get; protected set; } = string.Empty;
 
+    /// <summary>The protocol of the fixture's multiplexer: RESP3 (the client's default) unless a fixture pins RESP2.</summary>
+    public virtual RedisProtocol Protocol => RedisProtocol.Resp3;
+
     /// <summary>A multiplexer owned by the fixture, shared by the conformance backends.</summary>
     public IConnectionMultiplexer Multiplexer => _multiplexer ?? throw new InvalidOperationException("The fixture is not initialized.");
 
@@ -22,7 +25,13 @@ public abstract class RedisTarget : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await StartAsync();
-        _multiplexer = await ConnectionMultiplexer.ConnectAsync(Configuration + ",abortConnect=false");
+        ConfigurationOptions options = ConfigurationOptions.Parse(Configuration + ",abortConnect=false");
+        options.Protocol = Protocol;
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
+        if (_multiplexer.GetServers().Any(server => server.IsConnected && server.Protocol != Protocol))
+        {
+            throw new InvalidOperationException($"The multiplexer did not negotiate {Protocol}.");
+        }
     }
 
     public async Task DisposeAsync()
