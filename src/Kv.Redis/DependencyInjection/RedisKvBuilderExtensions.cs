@@ -14,9 +14,10 @@ public static class RedisKvBuilderExtensions
     /// <summary>
     /// Makes <see cref="RedisKv"/> the application's <see cref="AtomicKvAdaptor"/> and <see cref="KvAdaptor"/> (one
     /// instance, also registered as <see cref="RedisKv"/>), replacing the memory backend and removing its hosted GC
-    /// service. Options bind from the <c>Kv:Redis</c> configuration section and are validated at start-up. When no
-    /// connection is configured, the <see cref="IConnectionMultiplexer"/> registered in dependency injection is used
-    /// (and never disposed by Kv).
+    /// service. Options bind from the <c>Kv:Redis</c> configuration section and are validated at start-up. An
+    /// <see cref="IConnectionMultiplexer"/> registered in dependency injection (by the application, or by Aspire's
+    /// <c>AddRedisClient</c>) is used in preference to <see cref="RedisKvOptions.Configuration"/>, and never disposed
+    /// by Kv. Registers logging and options as well, so a bare <see cref="ServiceCollection"/> is enough.
     /// </summary>
     /// <param name="builder">The Kv builder from <c>services.AddKv()</c>.</param>
     /// <returns>The builder, for chaining.</returns>
@@ -27,6 +28,10 @@ public static class RedisKvBuilderExtensions
         if (!services.Any(d => d.ServiceType == typeof(RedisKvRegistrationMarker)))
         {
             services.AddSingleton<RedisKvRegistrationMarker>();
+
+            // As AddHttpClient and AddHealthChecks do: a console app or a test may build a bare ServiceCollection.
+            services.AddLogging();
+            services.AddOptions();
             services.TryAddSingleton(TimeProvider.System);
             services.AddOptions<RedisKvOptions>()
                 .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(RedisKvOptions.SectionName).Bind(options))
