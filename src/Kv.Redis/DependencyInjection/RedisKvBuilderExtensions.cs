@@ -14,9 +14,11 @@ public static class RedisKvBuilderExtensions
     /// <summary>
     /// Makes <see cref="RedisKv"/> the application's <see cref="AtomicKvAdaptor"/> and <see cref="KvAdaptor"/> (one
     /// instance, also registered as <see cref="RedisKv"/>), replacing the backend chosen before (memory, by
-    /// default). Options bind from the <c>Kv:Redis</c> configuration section and are validated at start-up. When no
-    /// connection is configured, the <see cref="IConnectionMultiplexer"/> registered in dependency injection is used
-    /// (and never disposed by Kv).
+    /// default). Options bind from the <c>Kv:Redis</c> configuration section and are validated at start-up. An
+    /// <see cref="IConnectionMultiplexer"/> registered in dependency injection (by the application, or by Aspire's
+    /// <c>AddRedisClient</c>) is used in preference to <see cref="RedisKvOptions.Configuration"/>, and never disposed
+    /// by Kv. Registers the core (<c>AddKvCore()</c>: logging and options too), so a bare
+    /// <see cref="ServiceCollection"/> is enough.
     /// </summary>
     /// <param name="builder">The Kv builder from <c>services.AddKv()</c>.</param>
     /// <returns>The builder, for chaining.</returns>
