@@ -13,4 +13,14 @@ public static class Eventually
 
         Xunit.Assert.True(condition(), because);
     }
+
+    public static async Task TrueAsync(Func<ValueTask<bool>> condition, string because)
+    {
+        for (int i = 0; i < 1000 && !await condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Xunit.Assert.True(await condition(), because);
+    }
 }

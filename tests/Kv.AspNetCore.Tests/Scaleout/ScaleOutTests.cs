@@ -1,3 +1,4 @@
+using Kv.Conformance;
 using System.Net;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -94,6 +95,8 @@ public abstract class ScaleOutTests : IAsyncLifetime
         int factoryCalls = 0;
 
         string first = await Hybrid(0).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls)));
+        // HybridCache may finish its L2 write after GetOrCreateAsync returns: read from the other instance once it is in Kv.
+        await Eventually.TrueAsync(() => Adaptor.Namespace("hc").ExistsAsync("k"), "HybridCache writes the value to Kv");
         string second = await Hybrid(1).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls)));
         Assert.Equal("v1", first);
         Assert.Equal("v1", second);
@@ -106,6 +109,7 @@ public abstract class ScaleOutTests : IAsyncLifetime
         // Instance 0's L1 was cleared by its own RemoveAsync; the value is gone from L2, so instance 0 creates it anew.
         Assert.Equal("v2", await Hybrid(0).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls))));
         // A third instance (an empty L1) reads the new value from L2.
+        await Eventually.TrueAsync(() => Adaptor.Namespace("hc").ExistsAsync("k"), "HybridCache writes the new value to Kv");
         await StartAsync(Adaptor);
         Assert.Equal("v2", await Hybrid(2).GetOrCreateAsync("k", _ => ValueTask.FromResult("v" + Interlocked.Increment(ref factoryCalls))));
     }
