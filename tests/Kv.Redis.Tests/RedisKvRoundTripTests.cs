@@ -63,7 +63,7 @@ public sealed partial class RedisKvRoundTripTests(DedicatedRedisServerFixture re
     {
         string[] command = await OnlyCommandOf(() => _store.SetAsync("a", "v").AsTask());
 
-        // EVALSHA <sha> 6 <data> <ord> <exp> <ix> <ver> <ns> <key> <namespace> <payload> <ttl> <metadata> <mode>: every key in KEYS.
+        // EVAL <script> 6 <data> <ord> <exp> <ix> <ver> <ns> <key> <namespace> <payload> <ttl> <metadata> <mode>: every key in KEYS.
         AssertScript(command, [.. WriteKeys("a")], ["a", "ops", "\"v\"", "", "", "set"]);
     }
 
@@ -207,7 +207,7 @@ public sealed partial class RedisKvRoundTripTests(DedicatedRedisServerFixture re
     private static IEnumerable<string> WriteKeys(string key) =>
         ["rt:{ops}::" + key, .. IndexKeys, "rt:{ops}::__kv:ver", "rt:{ops}::__kv:ns"];
 
-    /// <summary>Asserts that a command is EVALSHA with exactly these KEYS and ARGV.</summary>
+    /// <summary>Asserts that a command is EVAL with exactly these KEYS and ARGV.</summary>
     private static void AssertScript(string[] command, string[] keys, string[] args)
     {
         Assert.Equal("EVAL", command[0]);

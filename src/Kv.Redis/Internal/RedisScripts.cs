@@ -3,7 +3,7 @@ namespace Kv.Internal;
 /// <summary>
 /// The Lua scripts of the Redis backend. Each touches only the keys passed in KEYS (all in the hash slot of one root
 /// namespace, see <see cref="RedisKeyLayout"/>), so it runs on Redis Cluster. StackExchange.Redis sends them as
-/// EVALSHA (loading a script once per server, in the same write).
+/// one <c>EVAL</c> each (see RedisKvStore.EvaluateAsync): one command on the server per call, with no script cache to keep.
 /// </summary>
 /// <remarks>
 /// <para>Every write updates the data key and the namespace's index (<c>ord</c>, <c>exp</c>, <c>ix</c>) in the same
