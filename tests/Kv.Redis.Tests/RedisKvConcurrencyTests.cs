@@ -7,7 +7,8 @@ namespace Kv.Redis.Tests;
 /// Atomicity across application instances: each "instance" is a service provider of its own, with its own
 /// <see cref="RedisKv"/> and its own multiplexer, all on one Redis.
 /// </summary>
-public sealed class RedisKvConcurrencyTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+public abstract class RedisKvConcurrencyTests<TFixture>(TFixture redis) : IClassFixture<TFixture>, IAsyncLifetime
+    where TFixture : RedisServerFixture
 {
     private const int Instances = 4;
 
@@ -93,3 +94,9 @@ public sealed class RedisKvConcurrencyTests(RedisServerFixture redis) : IClassFi
         Assert.NotNull(entry.ExpiresAt);
     }
 }
+
+/// <summary>The tests on redis-server.</summary>
+public sealed class RedisKvConcurrencyTests(RedisServerFixture redis) : RedisKvConcurrencyTests<RedisServerFixture>(redis);
+
+/// <summary>The same tests on Garnet.</summary>
+public sealed class GarnetKvConcurrencyTests(GarnetServerFixture garnet) : RedisKvConcurrencyTests<GarnetServerFixture>(garnet);

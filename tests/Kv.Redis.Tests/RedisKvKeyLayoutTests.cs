@@ -7,7 +7,8 @@ namespace Kv.Redis.Tests;
 /// What a Redis user sees (the physical layout, the stored bytes) and keys whose characters mean something to Redis:
 /// glob characters, hash-tag braces, backslashes and spaces.
 /// </summary>
-public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+public abstract class RedisKvKeyLayoutTests<TFixture>(TFixture redis) : IClassFixture<TFixture>, IAsyncLifetime
+    where TFixture : RedisServerFixture
 {
     private readonly string _instanceName = "layout-" + Guid.NewGuid().ToString("N")[..12] + ":";
     private RedisKv _kv = null!;
@@ -175,3 +176,9 @@ public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : IClassFixt
         Assert.InRange(kept, 1, created);
     }
 }
+
+/// <summary>The tests on redis-server.</summary>
+public sealed class RedisKvKeyLayoutTests(RedisServerFixture redis) : RedisKvKeyLayoutTests<RedisServerFixture>(redis);
+
+/// <summary>The same tests on Garnet.</summary>
+public sealed class GarnetKvKeyLayoutTests(GarnetServerFixture garnet) : RedisKvKeyLayoutTests<GarnetServerFixture>(garnet);

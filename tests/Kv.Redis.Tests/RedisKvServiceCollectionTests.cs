@@ -10,7 +10,8 @@ using StackExchange.Redis;
 namespace Kv.Redis.Tests;
 
 /// <summary><c>services.AddKv().UseRedis(...)</c>: registration, options, and whose multiplexer is used and disposed.</summary>
-public sealed class RedisKvServiceCollectionTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+public abstract class RedisKvServiceCollectionTests<TFixture>(TFixture redis) : IClassFixture<TFixture>, IAsyncLifetime
+    where TFixture : RedisServerFixture
 {
     // Every key a test writes starts with this, so a shared server (KV_TEST_REDIS) is left clean.
     private readonly string _prefix = "di-" + Guid.NewGuid().ToString("N")[..12] + ":";
@@ -312,3 +313,9 @@ public sealed class RedisKvServiceCollectionTests(RedisServerFixture redis) : IC
         await host.StopAsync();
     }
 }
+
+/// <summary>The tests on redis-server.</summary>
+public sealed class RedisKvServiceCollectionTests(RedisServerFixture redis) : RedisKvServiceCollectionTests<RedisServerFixture>(redis);
+
+/// <summary>The same tests on Garnet.</summary>
+public sealed class GarnetKvServiceCollectionTests(GarnetServerFixture garnet) : RedisKvServiceCollectionTests<GarnetServerFixture>(garnet);

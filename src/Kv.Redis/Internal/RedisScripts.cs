@@ -217,11 +217,15 @@ internal static class RedisScripts
     /// Makes a live key permanent. KEYS: data, ord, exp, ix. ARGV: key. Returns 1 when the key existed and had a TTL.
     /// </summary>
     public const string Persist = Prelude + """
-        local result = redis.call('PERSIST', KEYS[1])
-        if result == 1 then
-          redis.call('ZREM', KEYS[3], ARGV[1])
-        elseif redis.call('EXISTS', KEYS[1]) == 0 then
+        -- EXISTS first: Garnet 2.2.8 raises a Lua error for PERSIST on a key that has expired but is not yet removed.
+        local result = 0
+        if redis.call('EXISTS', KEYS[1]) == 0 then
           forget(KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+        else
+          result = redis.call('PERSIST', KEYS[1])
+          if result == 1 then
+            redis.call('ZREM', KEYS[3], ARGV[1])
+          end
         end
         sweep(KEYS[2], KEYS[3], KEYS[4], now_ms(), 2)
         return result
