@@ -13,7 +13,8 @@ namespace Kv.Redis.Tests;
 /// separate keys, and who closes the multiplexer when the host goes away.
 /// </summary>
 /// <remarks>On a redis-server of its own, flushed before each test, so the whole keyspace can be inspected.</remarks>
-public sealed class RedisCacheCoexistenceTests(DedicatedRedisServerFixture redis) : IClassFixture<DedicatedRedisServerFixture>, IAsyncLifetime
+public abstract class RedisCacheCoexistenceTests<TFixture>(TFixture redis) : IClassFixture<TFixture>, IAsyncLifetime
+    where TFixture : RedisServerFixture
 {
     private const string CachePrefix = "cache:";
 
@@ -197,3 +198,9 @@ public sealed class RedisCacheCoexistenceTests(DedicatedRedisServerFixture redis
         Assert.Fail("The condition did not become true within 5 seconds.");
     }
 }
+
+/// <summary>The tests on redis-server.</summary>
+public sealed class RedisCacheCoexistenceTests(DedicatedRedisServerFixture redis) : RedisCacheCoexistenceTests<DedicatedRedisServerFixture>(redis);
+
+/// <summary>The same tests on Garnet.</summary>
+public sealed class GarnetCacheCoexistenceTests(GarnetServerFixture garnet) : RedisCacheCoexistenceTests<GarnetServerFixture>(garnet);

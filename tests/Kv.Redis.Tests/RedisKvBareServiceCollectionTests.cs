@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Kv.Redis.Tests;
 
 /// <summary><c>UseRedis</c> on a bare <see cref="ServiceCollection"/>: no AddLogging, no AddOptions, no host.</summary>
-public sealed class RedisKvBareServiceCollectionTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
+public abstract class RedisKvBareServiceCollectionTests<TFixture>(TFixture redis) : IClassFixture<TFixture>, IAsyncLifetime
+    where TFixture : RedisServerFixture
 {
     private readonly string _prefix = "bare-" + Guid.NewGuid().ToString("N")[..12] + ":";
 
@@ -40,3 +41,9 @@ public sealed class RedisKvBareServiceCollectionTests(RedisServerFixture redis) 
         Assert.Equal(1, await kv.Namespace("bare").GetAsync<int>("k"));
     }
 }
+
+/// <summary>The tests on redis-server.</summary>
+public sealed class RedisKvBareServiceCollectionTests(RedisServerFixture redis) : RedisKvBareServiceCollectionTests<RedisServerFixture>(redis);
+
+/// <summary>The same tests on Garnet.</summary>
+public sealed class GarnetKvBareServiceCollectionTests(GarnetServerFixture garnet) : RedisKvBareServiceCollectionTests<GarnetServerFixture>(garnet);
