@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace Kv;
 
-// The seeds' data API beyond get/set: batches, TTL management, metadata, listing, sizes, transactions.
+// The data API beyond get/set: batches, TTL management, metadata, listing, sizes, transactions.
 public abstract partial class KvStoreBase
 {
     /// <inheritdoc />
