@@ -157,7 +157,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             // Either timer may fire first: Kv's watchdog, or the client's own AsyncTimeout (equal to OperationTimeout
             // on Kv's multiplexer, checked on the client's heartbeat). Both are the same failure to the caller.
             ObserveLateOutcome(call);
-            Log.OperationTimedOut(_logger, operation, OperationTimeout);
+            RedisLog.OperationTimedOut(_logger, operation, OperationTimeout);
             throw new KvException(
                 KvErrorCode.StoreOperationFailed,
                 string.Create(CultureInfo.InvariantCulture, $"The Redis operation {operation} did not complete within {OperationTimeout}; it may or may not have been applied."),
@@ -174,7 +174,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
-            Log.OperationFailed(_logger, operation, ex.GetType().Name);
+            RedisLog.OperationFailed(_logger, operation, ex.GetType().Name);
             throw new KvException(
                 KvErrorCode.StoreOperationFailed,
                 $"The Redis operation {operation} failed ({ex.GetType().Name}); the inner exception is the cause.",

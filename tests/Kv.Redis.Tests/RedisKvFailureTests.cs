@@ -147,10 +147,10 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
         await EventuallySucceeds(() => store.ExistsAsync("secret-key").AsTask());
 
         int[] ids = [.. _logs.Events.Select(e => e.EventId.Id)];
-        Assert.Contains(Log.ConnectingEventId, ids);
-        Assert.Contains(Log.OperationTimedOutEventId, ids);
-        Assert.Contains(Log.ConnectionFailedEventId, ids);
-        Assert.Contains(Log.OperationFailedEventId, ids);
+        Assert.Contains(RedisLog.ConnectingEventId, ids);
+        Assert.Contains(RedisLog.OperationTimedOutEventId, ids);
+        Assert.Contains(RedisLog.ConnectionFailedEventId, ids);
+        Assert.Contains(RedisLog.OperationFailedEventId, ids);
         Assert.All(_logs.Events, e =>
         {
             Assert.DoesNotContain("secret", e.Message, StringComparison.Ordinal);
@@ -195,7 +195,7 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
 
         Assert.Equal(2, await store.IncrementAsync("n"));
         Assert.Equal(2, (await store.GetEntryAsync<long>("n"))!.Value);
-        Assert.DoesNotContain(_logs.Events, e => e.EventId.Id == Log.OperationFailedEventId);
+        Assert.DoesNotContain(_logs.Events, e => e.EventId.Id == RedisLog.OperationFailedEventId);
     }
 
     [Fact]

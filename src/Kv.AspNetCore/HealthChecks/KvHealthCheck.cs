@@ -41,7 +41,7 @@ public sealed class KvHealthCheck : IHealthCheck
         }
         catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
         {
-            Log.HealthCheckFailed(_logger, backend, ex);
+            AspNetCoreLog.HealthCheckFailed(_logger, backend, ex);
             return new HealthCheckResult(
                 context.Registration.FailureStatus,
                 $"The Kv {backend} backend did not answer.",

@@ -147,7 +147,7 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
                 string? lostReason = await RenewAsync(stop).ConfigureAwait(false);
                 if (lostReason is not null)
                 {
-                    Log.LockLost(_logger, FencingToken, lostReason);
+                    AspNetCoreLog.LockLost(_logger, FencingToken, lostReason);
                     _metrics?.RecordLockLost(_store);
                     await _lost.CancelAsync().ConfigureAwait(false);
                     return;
@@ -225,11 +225,11 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
             }
             catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
             {
-                Log.LockRenewalFailed(_logger, FencingToken, remaining, ex);
+                AspNetCoreLog.LockRenewalFailed(_logger, FencingToken, remaining, ex);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.LockRenewalError(_logger, FencingToken, ex);
+                AspNetCoreLog.LockRenewalError(_logger, FencingToken, ex);
                 return "a renewal failed with an unexpected error";
             }
 

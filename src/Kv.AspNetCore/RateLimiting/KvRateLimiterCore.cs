@@ -171,7 +171,7 @@ internal sealed class KvRateLimiterCore
 
         Interlocked.Increment(ref _failed);
         _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.Rejected);
-        RateLimitLog.Rejected(_logger, _algorithm, permitCount, decision.RetryAfter);
+        AspNetCoreLog.Rejected(_logger, _algorithm, permitCount, decision.RetryAfter);
         return new KvRateLimitLease(isAcquired: false, decision.RetryAfter, reason: null);
     }
 
@@ -185,13 +185,13 @@ internal sealed class KvRateLimiterCore
         {
             Interlocked.Increment(ref _successful);
             _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.FailedOpen);
-            RateLimitLog.FailedOpen(_logger, _algorithm, cause);
+            AspNetCoreLog.FailedOpen(_logger, _algorithm, cause);
             return KvRateLimitLease.Acquired;
         }
 
         Interlocked.Increment(ref _failed);
         _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.FailedClosed);
-        RateLimitLog.FailedClosed(_logger, _algorithm, cause);
+        AspNetCoreLog.FailedClosed(_logger, _algorithm, cause);
         return new KvRateLimitLease(isAcquired: false, retryAfter: null, StoreFailedReason);
     }
 

@@ -41,7 +41,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         {
             if (configuration is not null)
             {
-                Log.ConfigurationIgnored(logger);
+                RedisLog.ConfigurationIgnored(logger);
             }
 
             return new RedisConnection(() => Task.FromResult(service()), ownsMultiplexer: false, logger);
@@ -64,7 +64,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
             return new RedisConnection(
                 async () =>
                 {
-                    Log.Connecting(logger, configuration.EndPoints);
+                    RedisLog.Connecting(logger, configuration.EndPoints);
                     return await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
                 },
                 ownsMultiplexer: true,
@@ -130,7 +130,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.ConnectFailed(_logger, ex.GetType().Name);
+            RedisLog.ConnectFailed(_logger, ex.GetType().Name);
             throw new KvException(KvErrorCode.StoreOperationFailed, "Redis Kv could not get its Redis connection; the next operation tries again.", ex);
         }
 
@@ -186,8 +186,8 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     }
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
-        Log.ConnectionFailed(_logger, e.EndPoint, e.ConnectionType, e.FailureType);
+        RedisLog.ConnectionFailed(_logger, e.EndPoint, e.ConnectionType, e.FailureType);
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
-        Log.ConnectionRestored(_logger, e.EndPoint, e.ConnectionType);
+        RedisLog.ConnectionRestored(_logger, e.EndPoint, e.ConnectionType);
 }

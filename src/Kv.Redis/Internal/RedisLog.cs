@@ -8,7 +8,7 @@ namespace Kv.Internal;
 /// The Redis backend's log events. None of them carries a key, a value or an exception message from the client
 /// library (whose messages can name the key): operations are named by kind, failures by exception type.
 /// </summary>
-internal static partial class Log
+internal static partial class RedisLog
 {
     public const int ConnectingEventId = 2001;
     public const int ConnectFailedEventId = 2002;
