@@ -36,9 +36,8 @@ public static class KvCoreServiceCollectionExtensions
 
         services.AddSingleton<KvCoreRegistrationMarker>();
         services.AddLogging();
-        services.AddOptions();
         services.TryAddSingleton(TimeProvider.System);
-        builder.AddKvOptions<KvOptions>(KvOptions.SectionName);
+        services.AddKvOptions<KvOptions>(KvOptions.SectionName);
         services.TryAddSingleton(sp => new KvValueSerializer(sp.GetRequiredService<IOptions<KvOptions>>().Value.SerializerOptions));
         services.AddKvMetrics();
         services.TryAddSingleton<KvAdaptor>(sp => sp.GetRequiredService<AtomicKvAdaptor>());
@@ -62,11 +61,29 @@ public static class KvCoreServiceCollectionExtensions
         where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(builder);
+        return builder.Services.AddKvOptions<TOptions>(sectionName, validateOnStart);
+    }
+
+    /// <summary>
+    /// Registers options of type <typeparamref name="TOptions"/> as <see cref="AddKvOptions{TOptions}(IKvBuilder, string, bool)"/>
+    /// does, for registrations that extend the service collection rather than the Kv builder (the cache, the locks, the
+    /// output cache).
+    /// </summary>
+    /// <typeparam name="TOptions">The options type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="sectionName">The configuration section, e.g. <c>Kv:Locks</c>.</param>
+    /// <param name="validateOnStart">Whether the host validates the options when it starts (the default); otherwise
+    /// they are validated when first read.</param>
+    /// <returns>The options builder, to add validation or configuration.</returns>
+    public static OptionsBuilder<TOptions> AddKvOptions<TOptions>(this IServiceCollection services, string sectionName, bool validateOnStart = true)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(sectionName);
-        OptionsBuilder<TOptions> options = builder.Services.AddOptions<TOptions>();
-        if (!builder.Services.Any(d => d.ServiceType == typeof(KvOptionsSectionMarker<TOptions>)))
+        OptionsBuilder<TOptions> options = services.AddOptions<TOptions>();
+        if (!services.Any(d => d.ServiceType == typeof(KvOptionsSectionMarker<TOptions>)))
         {
-            builder.Services.AddSingleton<KvOptionsSectionMarker<TOptions>>();
+            services.AddSingleton<KvOptionsSectionMarker<TOptions>>();
             options.Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(sectionName).Bind(o));
         }
 

@@ -1,6 +1,5 @@
 using Kv;
 using Microsoft.Extensions.Caching.Distributed;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -26,10 +25,8 @@ public static class KvDistributedCacheServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<KvDistributedCacheOptions>()
-            .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(KvDistributedCacheOptions.SectionName).Bind(options))
-            .Validate(options => !options.Validate().Any(), "KvDistributedCacheOptions are invalid: Namespace must be a valid namespace name.")
-            .ValidateOnStart();
+        services.AddKvOptions<KvDistributedCacheOptions>(KvDistributedCacheOptions.SectionName)
+            .Validate(options => !options.Validate().Any(), "KvDistributedCacheOptions are invalid: Namespace must be a valid namespace name.");
         services.AddSingleton(sp => new KvDistributedCache(
             sp.GetRequiredService<KvAdaptor>(),
             sp.GetRequiredService<IOptions<KvDistributedCacheOptions>>(),

@@ -1,5 +1,4 @@
 using Kv;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,10 +26,8 @@ public static class KvDistributedLockServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<KvDistributedLockOptions>()
-            .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(KvDistributedLockOptions.SectionName).Bind(options))
-            .Validate(options => !options.Validate().Any(), "KvDistributedLockOptions are invalid: see KvDistributedLockOptions.Validate().")
-            .ValidateOnStart();
+        services.AddKvOptions<KvDistributedLockOptions>(KvDistributedLockOptions.SectionName)
+            .Validate(options => !options.Validate().Any(), "KvDistributedLockOptions are invalid: see KvDistributedLockOptions.Validate().");
         services.TryAddSingleton(sp =>
         {
             KvDistributedLockOptions options = sp.GetRequiredService<IOptions<KvDistributedLockOptions>>().Value;

@@ -1,6 +1,5 @@
 using Kv;
 using Microsoft.AspNetCore.OutputCaching;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -23,10 +22,8 @@ public static class KvOutputCacheServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         if (!services.Any(d => d.ServiceType == typeof(KvOutputCacheStore)))
         {
-            services.AddOptions<KvOutputCacheOptions>()
-                .Configure<IServiceProvider>((options, sp) => sp.GetService<IConfiguration>()?.GetSection(KvOutputCacheOptions.SectionName).Bind(options))
-                .Validate(options => !options.Validate().Any(), "KvOutputCacheOptions are invalid: Namespace must be a valid namespace name.")
-                .ValidateOnStart();
+            services.AddKvOptions<KvOutputCacheOptions>(KvOutputCacheOptions.SectionName)
+                .Validate(options => !options.Validate().Any(), "KvOutputCacheOptions are invalid: Namespace must be a valid namespace name.");
             services.AddSingleton(sp => new KvOutputCacheStore(
                 sp.GetRequiredService<KvAdaptor>(), sp.GetRequiredService<IOptions<KvOutputCacheOptions>>()));
             services.RemoveAll<IOutputCacheStore>();

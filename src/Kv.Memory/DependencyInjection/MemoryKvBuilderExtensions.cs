@@ -47,7 +47,6 @@ public static class MemoryKvBuilderExtensions
 
     private static OptionsBuilder<MemoryKvOptions> RegisterOptions(IKvBuilder builder)
     {
-        builder.Services.AddKvCore();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MemoryKvOptions>, MemoryKvOptionsValidator>());
         return builder.AddKvOptions<MemoryKvOptions>(MemoryKvOptions.SectionName, validateOnStart: false);
     }

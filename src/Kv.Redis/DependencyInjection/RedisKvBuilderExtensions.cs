@@ -29,7 +29,6 @@ public static class RedisKvBuilderExtensions
         if (!services.Any(d => d.ServiceType == typeof(RedisKvRegistrationMarker)))
         {
             services.AddSingleton<RedisKvRegistrationMarker>();
-            services.AddKvCore();
             builder.AddKvOptions<RedisKvOptions>(RedisKvOptions.SectionName);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisKvOptions>, RedisKvOptionsValidator>());
             services.TryAddSingleton(sp => new RedisKv(
