@@ -76,4 +76,15 @@ public abstract class KvAdaptor
     /// <exception cref="KvException">The backend failed (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
     public virtual async ValueTask PingAsync(CancellationToken cancellationToken = default) =>
         await Namespace("kv-health").ExistsAsync("ping", cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Reads the backend's configuration and returns each setting under which it cannot keep Kv's contract (on Redis,
+    /// a <c>maxmemory-policy</c> other than <c>noeviction</c>), one sentence each; empty (the default) when there is
+    /// none. The Kv health check reports Degraded with them.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The problems found.</returns>
+    /// <exception cref="KvException">The backend failed (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
+    public virtual ValueTask<IReadOnlyList<string>> CheckConfigurationAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([]);
 }

@@ -110,6 +110,18 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     public override async ValueTask PingAsync(CancellationToken cancellationToken = default) =>
         await ExecuteAsync("PING", 0, static (db, _) => db.PingAsync(), cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Reads every primary's <c>maxmemory-policy</c> (from <c>INFO memory</c>, run by a one-line script): Kv needs <c>noeviction</c>, since a
+    /// server that evicts keys drops data that the listing index still names. Returns one problem per server with another
+    /// policy; the Kv health check then reports Degraded. Kv also logs these problems when it connects.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The problems found; empty when there are none.</returns>
+    /// <exception cref="KvException">Redis did not answer (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
+    public override async ValueTask<IReadOnlyList<string>> CheckConfigurationAsync(CancellationToken cancellationToken = default) =>
+        await ExecuteAsync("CheckConfiguration", 0, static (db, _) => RedisEvictionPolicy.ReadProblemsAsync(db.Multiplexer), cancellationToken)
+            .ConfigureAwait(false);
+
     /// <summary>Releases the multiplexer when Kv created it; one from the application or a factory is left open.</summary>
     /// <returns>A task that completes when the connection is closed.</returns>
     public ValueTask DisposeAsync() =>

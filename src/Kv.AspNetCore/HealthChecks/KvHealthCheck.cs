@@ -6,7 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Kv;
 
 /// <summary>
-/// Checks that the Kv backend answers: <see cref="KvAdaptor.PingAsync"/> (a <c>PING</c> on Redis; immediate on memory).
+/// Checks that the Kv backend answers (<see cref="KvAdaptor.PingAsync"/>: a <c>PING</c> on Redis; immediate on memory),
+/// and reports Degraded when it answers but is configured so that it cannot keep Kv's contract
+/// (<see cref="KvAdaptor.CheckConfigurationAsync"/>: on Redis, a <c>maxmemory-policy</c> other than <c>noeviction</c>).
 /// Register it with <c>services.AddHealthChecks().AddKv()</c>.
 /// </summary>
 public sealed class KvHealthCheck : IHealthCheck
@@ -35,9 +37,11 @@ public sealed class KvHealthCheck : IHealthCheck
         ArgumentNullException.ThrowIfNull(context);
         string backend = _adaptor.BackendName;
         long start = _clock.GetTimestamp();
+        IReadOnlyList<string> problems;
         try
         {
             await _adaptor.PingAsync(cancellationToken).ConfigureAwait(false);
+            problems = await _adaptor.CheckConfigurationAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (KvException ex) when (ex.Code == KvErrorCode.StoreOperationFailed)
         {
@@ -50,6 +54,14 @@ public sealed class KvHealthCheck : IHealthCheck
         }
 
         double milliseconds = _clock.GetElapsedTime(start).TotalMilliseconds;
+        if (problems.Count > 0)
+        {
+            // It answers, but cannot keep the contract as configured (a Redis eviction policy that drops keys).
+            return HealthCheckResult.Degraded(
+                string.Join(" ", problems),
+                data: new Dictionary<string, object> { ["backend"] = backend, ["latencyMs"] = milliseconds, ["problems"] = problems });
+        }
+
         return HealthCheckResult.Healthy(
             string.Create(CultureInfo.InvariantCulture, $"The Kv {backend} backend answered in {milliseconds:0.###} ms."),
             new Dictionary<string, object> { ["backend"] = backend, ["latencyMs"] = milliseconds });

@@ -158,7 +158,25 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
             throw new ObjectDisposedException(nameof(RedisKv));
         }
 
+        // Not awaited: the check costs the first operation nothing, and its outcome is only logged.
+        _ = WarnAboutEvictionAsync(multiplexer);
         return multiplexer.GetDatabase();
+    }
+
+    private async Task WarnAboutEvictionAsync(IConnectionMultiplexer multiplexer)
+    {
+        try
+        {
+            foreach (string problem in await RedisEvictionPolicy.ReadProblemsAsync(multiplexer).ConfigureAwait(false))
+            {
+                RedisLog.EvictionPolicy(_logger, problem);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Nothing awaits this task: what went wrong is logged, and the health check reads the policy again.
+            RedisLog.EvictionPolicyUnknown(_logger, ex.GetType().Name);
+        }
     }
 
     private IConnectionMultiplexer? Detach()

@@ -17,6 +17,8 @@ internal static partial class RedisLog
     public const int OperationTimedOutEventId = 2005;
     public const int OperationFailedEventId = 2006;
     public const int ConfigurationIgnoredEventId = 2007;
+    public const int EvictionPolicyEventId = 2008;
+    public const int EvictionPolicyUnknownEventId = 2009;
 
     [LoggerMessage(EventId = ConnectingEventId, EventName = "RedisKvConnecting", Level = LogLevel.Information,
         Message = "Redis Kv is connecting to {EndPoints}.")]
@@ -45,4 +47,12 @@ internal static partial class RedisLog
     [LoggerMessage(EventId = ConfigurationIgnoredEventId, EventName = "RedisKvConfigurationIgnored", Level = LogLevel.Warning,
         Message = "Redis Kv uses the IConnectionMultiplexer registered in dependency injection; its own Configuration and ConfigurationOptions are ignored.")]
     public static partial void ConfigurationIgnored(ILogger logger);
+
+    [LoggerMessage(EventId = EvictionPolicyEventId, EventName = "RedisKvEvictionPolicy", Level = LogLevel.Warning,
+        Message = "{Problem}")]
+    public static partial void EvictionPolicy(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = EvictionPolicyUnknownEventId, EventName = "RedisKvEvictionPolicyUnknown", Level = LogLevel.Warning,
+        Message = "Redis Kv could not read the servers' maxmemory-policy ({ExceptionType}); Kv needs noeviction.")]
+    public static partial void EvictionPolicyUnknown(ILogger logger, string exceptionType);
 }

@@ -1,4 +1,6 @@
 using Kv.AspNetCore.Tests.Infrastructure;
+using Kv.Conformance;
+using Kv.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -72,6 +74,40 @@ public sealed class KvHealthCheckTests(OwnRedisServerFixture redis) : IClassFixt
         }
 
         Assert.Equal(HealthStatus.Healthy, back.Status);
+    }
+
+    [Fact]
+    public async Task Redis_with_an_evicting_maxmemory_policy_is_Degraded_and_logged_and_healthy_again_under_noeviction()
+    {
+        using var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(logs);
+        services.AddLogging();
+        services.AddKv().UseRedis(o => o.Configuration = redis.EndPoint);
+        services.AddHealthChecks().AddKv();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        HealthCheckService health = provider.GetRequiredService<HealthCheckService>();
+        await using var cli = await RespConnection.ConnectAsync(redis.EndPoint);
+
+        Assert.Equal("OK", await cli.CommandTextAsync("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"));
+        try
+        {
+            HealthReport evicting = await health.CheckHealthAsync();
+            Assert.Equal(HealthStatus.Degraded, evicting.Status);
+            Assert.Contains("allkeys-lru", evicting.Entries["kv"].Description, StringComparison.Ordinal);
+            Assert.Contains("noeviction", evicting.Entries["kv"].Description, StringComparison.Ordinal);
+
+            // The adaptor connected during that check, and logged the same problem once it read the policy.
+            await Eventually.TrueAsync(
+                () => logs.Events.Any(e => e.EventId.Id == 2008 && e.Level == LogLevel.Warning),
+                "the eviction-policy warning is logged after connecting");
+        }
+        finally
+        {
+            Assert.Equal("OK", await cli.CommandTextAsync("CONFIG", "SET", "maxmemory-policy", "noeviction"));
+        }
+
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
     }
 
     [Fact]
