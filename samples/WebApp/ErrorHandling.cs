@@ -58,7 +58,7 @@ public sealed class KvProblemExceptionHandler(IProblemDetailsService problems) :
     private static int Status(KvErrorCode code) => code switch
     {
         KvErrorCode.InvalidKey or KvErrorCode.InvalidNamespace or KvErrorCode.EmptyNamespace or KvErrorCode.InvalidTtl
-            or KvErrorCode.InvalidValue => StatusCodes.Status400BadRequest,
+            or KvErrorCode.InvalidValue or KvErrorCode.InvalidArgument => StatusCodes.Status400BadRequest,
         KvErrorCode.KeyNotFound => StatusCodes.Status404NotFound,
         KvErrorCode.NotNumeric or KvErrorCode.Overflow => StatusCodes.Status409Conflict,
         KvErrorCode.CapacityExceeded => StatusCodes.Status507InsufficientStorage,

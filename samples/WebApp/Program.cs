@@ -134,12 +134,8 @@ app.MapGet("/kv/{ns}/{key}", async (string ns, string key, AtomicKvAdaptor kv, C
 
 app.MapPut("/kv/{ns}/{key}", async (string ns, string key, JsonElement value, int? ttlSeconds, AtomicKvAdaptor kv, CancellationToken ct) =>
 {
-    if (!ScratchKv.IsValidUnicode(value))
-    {
-        // JSON may escape a lone surrogate ("\ud800"), which is no Unicode text: refuse it here rather than store it.
-        return Results.Problem("A string holds an unpaired surrogate.", statusCode: StatusCodes.Status400BadRequest, title: "InvalidValue");
-    }
-
+    // Text that is not valid Unicode (an escaped lone surrogate, invalid UTF-8) is refused by Kv itself with
+    // InvalidValue, which the error handler answers with 400.
     KvSetOptions? options = ttlSeconds is { } seconds ? KvSetOptions.WithTtl(TimeSpan.FromSeconds(seconds)) : null;
     await ScratchKv.Namespace(kv, ns).SetAsync(key, value, options, ct);
     return Results.NoContent();

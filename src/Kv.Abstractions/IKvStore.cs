@@ -189,8 +189,8 @@ public interface IKvStore
     /// <param name="query">The query.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The page.</returns>
-    /// <exception cref="ArgumentException">The pattern or cursor is malformed, the prefix or a bound contains a lone
-    /// surrogate, or the limit is out of range (<see cref="ArgumentOutOfRangeException"/>).</exception>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidArgument"/>: the pattern or cursor is malformed, the
+    /// prefix or a bound contains a lone surrogate, or the limit is out of range.</exception>
     ValueTask<KvListResult> ListAsync(KvListQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>Returns every key of this namespace that matches a glob pattern, in lexicographic order (CinchDB's <c>keys</c>).</summary>

@@ -44,4 +44,9 @@ public enum KvErrorCode
 
     /// <summary>A distributed lock was not acquired within the time the caller allowed.</summary>
     LockTimeout = 12,
+
+    /// <summary>An argument of an operation, other than a key, namespace, TTL or value, was invalid: a listing's
+    /// limit, bound, cursor or pattern, a transaction check's version, a store of another adaptor, a rate-limit
+    /// partition key, a lock's lease or timeout. The call threw before any I/O; nothing changed.</summary>
+    InvalidArgument = 13,
 }

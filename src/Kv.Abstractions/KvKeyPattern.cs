@@ -74,9 +74,15 @@ public sealed class KvKeyPattern
         return [.. points];
     }
 
-    internal static bool HasLoneSurrogate(string text)
+    internal static bool HasLoneSurrogate(ReadOnlySpan<char> text)
     {
-        for (int i = 0; i < text.Length; i++)
+        int first = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0)
+        {
+            return false;
+        }
+
+        for (int i = first; i < text.Length; i++)
         {
             if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {

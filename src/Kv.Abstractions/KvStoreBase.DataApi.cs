@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
@@ -414,7 +415,9 @@ public abstract partial class KvStoreBase
         ArgumentNullException.ThrowIfNull(query);
         if (!forCount && query.Limit is < 1 or > KvListQuery.DefaultLimit)
         {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"A page holds 1 to {KvListQuery.DefaultLimit} keys.");
+            throw new KvException(
+                KvErrorCode.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"A page holds 1 to {KvListQuery.DefaultLimit} keys; the limit was {query.Limit}."));
         }
 
         // Keys are well-formed UTF-16 (valid UTF-8 on the wire). A bound with a lone surrogate has no UTF-8 form, so the
@@ -423,7 +426,7 @@ public abstract partial class KvStoreBase
         ThrowIfLoneSurrogate(query.Start, nameof(KvListQuery.Start));
         ThrowIfLoneSurrogate(query.End, nameof(KvListQuery.End));
 
-        KvKeyPattern? pattern = query.Pattern is null ? null : new KvKeyPattern(query.Pattern);
+        KvKeyPattern? pattern = query.Pattern is null ? null : ParsePattern(query.Pattern);
         if (pattern is { MatchesAll: true })
         {
             pattern = null;
@@ -476,7 +479,20 @@ public abstract partial class KvStoreBase
     {
         if (text is not null && KvKeyPattern.HasLoneSurrogate(text))
         {
-            throw new ArgumentException($"The {name} of a listing contains a lone surrogate; keys are well-formed UTF-16.", name);
+            throw new KvException(KvErrorCode.InvalidArgument, $"The {name} of a listing contains a lone surrogate; keys are well-formed UTF-16.");
+        }
+    }
+
+    // A pattern given to an operation is input like a key: a malformed one is a KvException, as every other bad input.
+    private static KvKeyPattern ParsePattern(string pattern)
+    {
+        try
+        {
+            return new KvKeyPattern(pattern);
+        }
+        catch (ArgumentException ex) when (ex is not ArgumentNullException)
+        {
+            throw new KvException(KvErrorCode.InvalidArgument, ex.Message, ex);
         }
     }
 
@@ -498,6 +514,6 @@ public abstract partial class KvStoreBase
             // Reported below, as every other malformed cursor.
         }
 
-        throw new ArgumentException("The cursor is not one a listing returned.", nameof(cursor));
+        throw new KvException(KvErrorCode.InvalidArgument, "The cursor is not one a listing returned.");
     }
 }

@@ -140,9 +140,9 @@ public abstract partial class KvStoreBase : IKvRateLimitStore
         // The state key is valid under every key rule except the reserved prefix exactly when this is a valid key.
         if (partitionKey.Length > IKvRateLimitStore.MaxPartitionKeyLength || !KvKeyRules.IsValidKey("kv:rl:" + partitionKey))
         {
-            throw new ArgumentException(
-                $"A partition key is 1 to {IKvRateLimitStore.MaxPartitionKeyLength} printable characters (no control characters or lone surrogates).",
-                nameof(partitionKey));
+            throw new KvException(
+                KvErrorCode.InvalidArgument,
+                $"A partition key is 1 to {IKvRateLimitStore.MaxPartitionKeyLength} printable characters (no control characters or lone surrogates).");
         }
 
         return RateLimitKeyPrefix + algorithm + partitionKey;

@@ -37,11 +37,14 @@ public sealed class KvTransaction
     /// <param name="key">The key.</param>
     /// <param name="version">The expected version, or <see langword="null"/> for "does not exist".</param>
     /// <returns>This transaction.</returns>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidArgument"/>: the version is not positive, or the
+    /// store is of another adaptor; <see cref="KvErrorCode.InvalidKey"/>: the key is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The transaction was committed already.</exception>
     public KvTransaction Check(IKvStore store, string key, long? version)
     {
         if (version is <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(version), "A version is positive; pass null to require that the key does not exist.");
+            throw new KvException(KvErrorCode.InvalidArgument, "A checked version is positive; pass null to require that the key does not exist.");
         }
 
         return Add(store, key, static (s, k, v) => KvTransactionOperation.CreateCheck(s.NamespacePath, k, v), version);
@@ -146,7 +149,7 @@ public sealed class KvTransaction
         ArgumentNullException.ThrowIfNull(store);
         if (store is not KvStoreBase target || !_origin.SharesBackendWith(target))
         {
-            throw new ArgumentException("A transaction takes stores of the adaptor it was created from.", nameof(store));
+            throw new KvException(KvErrorCode.InvalidArgument, "A transaction takes stores of the adaptor it was created from.");
         }
 
         return target;

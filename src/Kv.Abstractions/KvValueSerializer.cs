@@ -1,4 +1,5 @@
 using System.Buffers;
+using Kv.Internal;
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
@@ -27,6 +28,9 @@ public sealed class KvValueSerializer
 
     // Longer strings go through the serializer: its fixed cost no longer matters there, and its own limits apply.
     private const int MaxPlainStringLength = 4096;
+
+    // Per options in use, a copy whose encoder refuses text that is not valid Unicode (see EnsureValidText).
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictOptions = new();
 
     private readonly bool _cacheDecoded;
 
@@ -115,6 +119,14 @@ public sealed class KvValueSerializer
         catch (Exception ex) when (IsSerializerFailure(ex))
         {
             throw new KvException(KvErrorCode.InvalidValue, $"The value of type {typeof(T)} cannot be serialized: {ex.Message}", ex);
+        }
+
+        // System.Text.Json writes text that is not valid Unicode (a lone surrogate, invalid UTF-8 in a JsonElement) as
+        // U+FFFD, which would store something other than the value. Kv stores text exactly or refuses it: a payload
+        // that holds U+FFFD at all is written again with an encoder that throws on such text.
+        if (MayHoldReplacedText(payload))
+        {
+            EnsureValidText(value, typeInfo);
         }
 
         // The decoded copy is trusted only for this serializer's own options: metadata from other options may write
@@ -338,12 +350,47 @@ public sealed class KvValueSerializer
         }
     }
 
+    private static bool MayHoldReplacedText(ReadOnlySpan<byte> payload) =>
+        payload.IndexOf("\uFFFD"u8) >= 0 || payload.IndexOf("\\uFFFD"u8) >= 0 || payload.IndexOf("\\ufffd"u8) >= 0;
+
+    private static void EnsureValidText<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        JsonSerializerOptions strict = StrictOptions.GetValue(typeInfo.Options, static options => new JsonSerializerOptions(options)
+        {
+            Encoder = new StrictTextEncoder(options.Encoder ?? JavaScriptEncoder.Default),
+        });
+        try
+        {
+            _ = JsonSerializer.SerializeToUtf8Bytes(value, (JsonTypeInfo<T>)strict.GetTypeInfo(typeof(T)));
+        }
+        catch (Exception ex) when (IsSerializerFailure(ex))
+        {
+            string problem = FindInvalidText(ex)?.Message ?? ex.Message;
+            throw new KvException(
+                KvErrorCode.InvalidValue,
+                $"The value of type {typeof(T)} holds text that is not valid Unicode ({problem}); Kv stores text exactly or not at all.",
+                ex);
+        }
+    }
+
+    private static InvalidTextException? FindInvalidText(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is InvalidTextException invalid)
+            {
+                return invalid;
+            }
+        }
+
+        return null;
+    }
+
     private static bool IsImmutableScalar<T>(T value) => value is string or bool or int or long or double or decimal or Guid;
 
-    // What System.Text.Json throws for a value it cannot write or read: a cycle or bad JSON (JsonException), an
-    // unsupported type (NotSupportedException), a contract problem (InvalidOperationException), a value the options
-    // forbid, such as NaN without named literals, or a constructor or setter of the user's type rejecting what was
-    // stored (ArgumentException and its kin).
-    private static bool IsSerializerFailure(Exception ex) =>
-        ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException;
+    // What a value that cannot be written or read throws: System.Text.Json's own errors (a cycle or bad JSON, an
+    // unsupported type, a contract problem, a value the options forbid), and anything the user's type throws from a
+    // getter, setter or constructor (a NullReferenceException from a getter is as much a bad value as a cycle). Each
+    // becomes InvalidValue with the original as its inner exception; only running out of memory is not the value's fault.
+    private static bool IsSerializerFailure(Exception ex) => ex is not OutOfMemoryException;
 }

@@ -29,5 +29,9 @@ public abstract partial class KvConformanceTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
+    /// <summary>Asserts that <paramref name="call"/> throws <see cref="KvException"/> with <see cref="KvErrorCode.InvalidArgument"/>.</summary>
+    protected static async Task AssertInvalidArgumentAsync(Func<Task> call) =>
+        Assert.Equal(KvErrorCode.InvalidArgument, (await Assert.ThrowsAsync<KvException>(call)).Code);
+
     public async Task DisposeAsync() => await Backend.DisposeAsync();
 }

@@ -36,6 +36,21 @@ public sealed class MalformedRequestTests(WebApplicationFactory<Program> factory
     }
 
     [Theory]
+    [InlineData(new byte[] { (byte)'"', 0xFF, 0xFE, (byte)'"' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', 0xC3, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
+    public async Task A_body_with_invalid_UTF8_is_400_and_stores_nothing(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        HttpResponseMessage response = await _client.PutAsync("/kv/notes/utf8", content);
+
+        // Decided: invalid UTF-8 is refused, never stored as U+FFFD (Kv refuses text that is not valid Unicode).
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/kv/notes/utf8")).StatusCode);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("application/json; charset=bogus")]
     [InlineData("application/json; ;;=;x")]

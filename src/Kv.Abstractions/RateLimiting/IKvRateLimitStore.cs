@@ -15,7 +15,7 @@ namespace Kv;
 /// so application instances sharing one store need synchronized clocks (NTP); a skew shows as that much drift of the
 /// windows, never as a failure.</para>
 /// <para>A partition key is any printable string (no control characters, no lone surrogates) of at most
-/// <see cref="MaxPartitionKeyLength"/> characters; anything else throws <see cref="ArgumentException"/>.</para>
+/// <see cref="MaxPartitionKeyLength"/> characters; anything else throws <see cref="KvException"/> with <see cref="KvErrorCode.InvalidArgument"/>.</para>
 /// </remarks>
 public interface IKvRateLimitStore
 {
@@ -33,8 +33,8 @@ public interface IKvRateLimitStore
     /// <param name="request">The permits and the limit.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The decision.</returns>
-    /// <exception cref="ArgumentException">The partition key or the request is invalid.</exception>
-    /// <exception cref="KvException"><see cref="KvErrorCode.StoreOperationFailed"/>: the store failed.</exception>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidArgument"/>: the partition key is invalid (thrown before
+    /// any I/O); <see cref="KvErrorCode.StoreOperationFailed"/>: the store failed.</exception>
     ValueTask<KvRateLimitDecision> AcquireFixedWindowAsync(string partitionKey, KvFixedWindowRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Takes permits from a sliding window (see <see cref="KvSlidingWindowRequest"/>).</summary>
@@ -42,8 +42,8 @@ public interface IKvRateLimitStore
     /// <param name="request">The permits, the limit, the window and its segments.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The decision.</returns>
-    /// <exception cref="ArgumentException">The partition key or the request is invalid.</exception>
-    /// <exception cref="KvException"><see cref="KvErrorCode.StoreOperationFailed"/>: the store failed.</exception>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidArgument"/>: the partition key is invalid (thrown before
+    /// any I/O); <see cref="KvErrorCode.StoreOperationFailed"/>: the store failed.</exception>
     ValueTask<KvRateLimitDecision> AcquireSlidingWindowAsync(string partitionKey, KvSlidingWindowRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Takes tokens from a token bucket (see <see cref="KvTokenBucketRequest"/>).</summary>
@@ -51,7 +51,7 @@ public interface IKvRateLimitStore
     /// <param name="request">The tokens, the bucket size and the refill rate.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The decision.</returns>
-    /// <exception cref="ArgumentException">The partition key or the request is invalid.</exception>
-    /// <exception cref="KvException"><see cref="KvErrorCode.StoreOperationFailed"/>: the store failed.</exception>
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidArgument"/>: the partition key is invalid (thrown before
+    /// any I/O); <see cref="KvErrorCode.StoreOperationFailed"/>: the store failed.</exception>
     ValueTask<KvRateLimitDecision> AcquireTokenBucketAsync(string partitionKey, KvTokenBucketRequest request, CancellationToken cancellationToken = default);
 }

@@ -60,7 +60,8 @@ public sealed class KvDistributedLockProvider
     /// <param name="lease">How long the lock lives without renewal; <see langword="null"/> for <see cref="KvDistributedLockOptions.Lease"/>.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <returns>The handle, or <see langword="null"/> when the lock is held.</returns>
-    /// <exception cref="KvException">The name is not a valid key (<see cref="KvErrorCode.InvalidKey"/>), or the store failed
+    /// <exception cref="KvException">The name is not a valid key (<see cref="KvErrorCode.InvalidKey"/>), the lease is out of
+    /// range (<see cref="KvErrorCode.InvalidArgument"/>), or the store failed
     /// (<see cref="KvErrorCode.StoreOperationFailed"/>; the lock may then have been taken, and frees itself when its lease ends).</exception>
     public async ValueTask<KvDistributedLockHandle?> TryAcquireAsync(string name, TimeSpan? lease = null, CancellationToken cancellationToken = default)
     {
@@ -82,7 +83,8 @@ public sealed class KvDistributedLockProvider
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The handle.</returns>
     /// <exception cref="KvException">The lock was still held when <paramref name="timeout"/> passed
-    /// (<see cref="KvErrorCode.LockTimeout"/>), the name is invalid, or the store failed.</exception>
+    /// (<see cref="KvErrorCode.LockTimeout"/>), the name is invalid (<see cref="KvErrorCode.InvalidKey"/>), the lease or
+    /// timeout is out of range (<see cref="KvErrorCode.InvalidArgument"/>), or the store failed.</exception>
     public async ValueTask<KvDistributedLockHandle> AcquireAsync(
         string name,
         TimeSpan? lease = null,
@@ -93,7 +95,7 @@ public sealed class KvDistributedLockProvider
         TimeSpan wait = timeout ?? Timeout.InfiniteTimeSpan;
         if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), "A timeout is zero, positive, or Timeout.InfiniteTimeSpan.");
+            throw new KvException(KvErrorCode.InvalidArgument, "A lock timeout is zero, positive, or Timeout.InfiniteTimeSpan.");
         }
 
         long start = _clock.GetTimestamp();
@@ -134,12 +136,12 @@ public sealed class KvDistributedLockProvider
         TimeSpan actual = lease ?? _options.Lease;
         if (KvDistributedLockOptions.ValidateLease(actual) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(lease), problem);
+            throw new KvException(KvErrorCode.InvalidArgument, problem);
         }
 
         if (KvDistributedLockOptions.ValidateRenewal(_options.RenewalIntervalFor(actual), actual) is { } renewal)
         {
-            throw new ArgumentOutOfRangeException(nameof(lease), renewal);
+            throw new KvException(KvErrorCode.InvalidArgument, renewal);
         }
 
         return actual;
