@@ -241,18 +241,7 @@ public abstract partial class KvStoreBase
             return null;
         }
 
-        byte[] json;
-        try
-        {
-            json = metadata is JsonElement element
-                ? JsonSerializer.SerializeToUtf8Bytes(element)
-                : JsonSerializer.SerializeToUtf8Bytes(metadata, metadata.GetType(), Serializer.Options);
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
-        {
-            throw new KvException(KvErrorCode.InvalidValue, "The metadata cannot be serialized.", ex);
-        }
-
+        byte[] json = Serializer.SerializeMetadata(metadata);
         return json.Length <= KvSetOptions.MaxMetadataBytes
             ? json
             : throw new KvException(KvErrorCode.InvalidValue, $"Metadata may take at most {KvSetOptions.MaxMetadataBytes} bytes serialized; this takes {json.Length}.");
@@ -499,17 +488,20 @@ public abstract partial class KvStoreBase
     // A cursor is the last key of the page, base64url-encoded: opaque to users, stable across backends and restarts.
     private static string EncodeCursor(string lastKey) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(lastKey));
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static string DecodeCursor(string cursor)
     {
         try
         {
-            string key = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+            // Strict: a lenient decoder would turn bytes that are not UTF-8 into U+FFFD, a valid key.
+            string key = StrictUtf8.GetString(Base64Url.DecodeFromChars(cursor));
             if (KvKeyRules.IsValidKey(key))
             {
                 return key;
             }
         }
-        catch (FormatException)
+        catch (Exception ex) when (ex is FormatException or DecoderFallbackException)
         {
             // Reported below, as every other malformed cursor.
         }

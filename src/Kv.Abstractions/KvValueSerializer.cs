@@ -135,6 +135,31 @@ public sealed class KvValueSerializer
         return new KvValue(payload, cache ? value : null);
     }
 
+    /// <summary>
+    /// Encodes metadata as JSON, by its runtime type, under the same rules as a value: a failure of the value's own
+    /// code or text that is not valid Unicode is <see cref="KvErrorCode.InvalidValue"/>.
+    /// </summary>
+    internal byte[] SerializeMetadata(object metadata)
+    {
+        var typeInfo = (JsonTypeInfo<object>)Options.GetTypeInfo(typeof(object));
+        byte[] json;
+        try
+        {
+            json = JsonSerializer.SerializeToUtf8Bytes(metadata, typeInfo);
+        }
+        catch (Exception ex) when (IsSerializerFailure(ex))
+        {
+            throw new KvException(KvErrorCode.InvalidValue, $"The metadata cannot be serialized: {ex.Message}", ex);
+        }
+
+        if (MayHoldReplacedText(json))
+        {
+            EnsureValidText(metadata, typeInfo);
+        }
+
+        return json;
+    }
+
     /// <summary>Encodes a 64-bit integer as a JSON number (the form increments work on).</summary>
     /// <param name="value">The integer.</param>
     /// <returns>The stored form.</returns>

@@ -196,6 +196,9 @@ public abstract partial class KvConformanceTests
         await AssertInvalidArgumentAsync(() => Root.ListAsync(limit: 0).AsTask());
         await AssertInvalidArgumentAsync(() => Root.ListAsync(limit: KvListQuery.DefaultLimit + 1).AsTask());
         await AssertInvalidArgumentAsync(() => Root.ListAsync(cursor: "not a cursor!").AsTask());
+        // Base64url of bytes that are not UTF-8: a lenient decoder would read them as U+FFFD, a valid key.
+        await AssertInvalidArgumentAsync(() => Root.ListAsync(cursor: "_w").AsTask());
+        await AssertInvalidArgumentAsync(() => Root.ListAsync(cursor: "garbage").AsTask());
         await AssertInvalidArgumentAsync(() => Root.KeysAsync("[abc").AsTask());
         await AssertInvalidArgumentAsync(() => Root.CountAsync("abc\\").AsTask());
         await Assert.ThrowsAsync<ArgumentNullException>(() => Root.ListAsync((KvListQuery)null!).AsTask());

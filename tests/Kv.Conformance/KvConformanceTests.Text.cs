@@ -57,6 +57,23 @@ public abstract partial class KvConformanceTests
         Assert.False(await Root.ExistsAsync("e"));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Metadata_with_a_lone_surrogate_is_refused_and_nothing_is_stored(int index)
+    {
+        string text = InvalidTexts[index];
+        await Root.SetAsync("m", "before", new KvSetOptions { Metadata = "fine" });
+
+        await AssertInvalidValueAsync(() => Root.SetAsync("m", "after", new KvSetOptions { Metadata = text }).AsTask());
+        await AssertInvalidValueAsync(() => Root.SetAsync("m", "after", new KvSetOptions { Metadata = new Labelled(text) }).AsTask());
+        await AssertInvalidValueAsync(() => Root.SetAsync("m", "after", new KvSetOptions { Metadata = new ThrowingGetter() }).AsTask());
+
+        KvEntry<string>? entry = await Root.GetEntryAsync<string>("m");
+        Assert.Equal("before", entry!.Value);
+        Assert.Equal("fine", entry.Metadata!.Value.GetString());
+    }
+
     [Fact]
     public async Task Valid_text_with_a_replacement_character_or_surrogate_pairs_round_trips_on_every_read_path()
     {

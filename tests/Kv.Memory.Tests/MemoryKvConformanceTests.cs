@@ -32,3 +32,6 @@ internal sealed class MemoryTestBackend : IKvTestBackend
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
+
+/// <summary>The fuzz test of bad input on <see cref="MemoryKv"/>, against a second <see cref="MemoryKv"/>.</summary>
+public sealed class MemoryKvBadInputFuzzTests() : KvBadInputFuzzTests(new MemoryTestBackend());

@@ -15,3 +15,11 @@ public sealed class GarnetKvConformanceTests(GarnetServerFixture garnet)
 /// <summary>The whole shared conformance suite on <see cref="RedisKv"/> over Garnet, RESP2.</summary>
 public sealed class GarnetResp2KvConformanceTests(Resp2GarnetServerFixture garnet)
     : KvConformanceTests(garnet.CreateBackend()), IClassFixture<Resp2GarnetServerFixture>;
+
+/// <summary>The fuzz test of bad input on <see cref="RedisKv"/> over redis-server, against <see cref="MemoryKv"/>.</summary>
+public sealed class RedisKvBadInputFuzzTests(RedisServerFixture redis)
+    : KvBadInputFuzzTests(redis.CreateBackend()), IClassFixture<RedisServerFixture>;
+
+/// <summary>The fuzz test of bad input on <see cref="RedisKv"/> over Garnet, against <see cref="MemoryKv"/>.</summary>
+public sealed class GarnetKvBadInputFuzzTests(GarnetServerFixture garnet)
+    : KvBadInputFuzzTests(garnet.CreateBackend()), IClassFixture<GarnetServerFixture>;
