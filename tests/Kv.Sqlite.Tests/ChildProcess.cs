@@ -5,18 +5,23 @@ namespace Kv.Sqlite.Tests;
 /// <summary>Starts tests/Kv.Sqlite.ChildProcess (built beside the tests) with <c>dotnet</c>, its output redirected.</summary>
 internal static class ChildProcess
 {
-    public static Process Start(params string[] args)
+    /// <summary>The child's assembly, built beside the tests: bin/&lt;configuration&gt;/&lt;tfm&gt;/ of Kv.Sqlite.ChildProcess.</summary>
+    public static string Dll
     {
-        // bin/<configuration>/<tfm>/ of Kv.Sqlite.Tests → the same folder of Kv.Sqlite.ChildProcess.
-        string testsOutput = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-        string childOutput = testsOutput.Replace(
-            Path.DirectorySeparatorChar + "Kv.Sqlite.Tests" + Path.DirectorySeparatorChar,
-            Path.DirectorySeparatorChar + "Kv.Sqlite.ChildProcess" + Path.DirectorySeparatorChar,
-            StringComparison.Ordinal);
-        string dll = Path.Combine(childOutput, "Kv.Sqlite.ChildProcess.dll");
-        Assert.True(File.Exists(dll), $"The child process is not built: {dll}");
-        return StartProgram("dotnet", [dll, .. args]);
+        get
+        {
+            string testsOutput = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+            string childOutput = testsOutput.Replace(
+                Path.DirectorySeparatorChar + "Kv.Sqlite.Tests" + Path.DirectorySeparatorChar,
+                Path.DirectorySeparatorChar + "Kv.Sqlite.ChildProcess" + Path.DirectorySeparatorChar,
+                StringComparison.Ordinal);
+            string dll = Path.Combine(childOutput, "Kv.Sqlite.ChildProcess.dll");
+            Assert.True(File.Exists(dll), $"The child process is not built: {dll}");
+            return dll;
+        }
     }
+
+    public static Process Start(params string[] args) => StartProgram("dotnet", [Dll, .. args]);
 
     public static Process StartProgram(string program, IEnumerable<string> args)
     {
