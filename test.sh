@@ -9,6 +9,9 @@ ensure_redis_server test.sh
 # The Garnet tests start garnet-server from .tools/garnet; install the .NET tool there when it is missing.
 source scripts/ensure-garnet.sh
 ensure_garnet test.sh
+# The Kv.Sqlite durability test counts a child process's fsync calls with strace; install it when it is missing.
+source scripts/ensure-strace.sh
+ensure_strace test.sh
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Kv.Extensions.sln -c Release -nologo -v quiet

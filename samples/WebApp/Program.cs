@@ -23,6 +23,19 @@ if (string.Equals(builder.Configuration["Kv:Provider"], "Redis", StringCompariso
     kv.UseRedis(o => o.Configuration ??= builder.Configuration.GetConnectionString("Redis"));
 }
 
+// SQLite by configuration alone: Kv__Provider=Sqlite keeps every key across restarts in one file, data/kv.db under the
+// content root (or Kv__Sqlite__Path, relative to the content root), shared by every process on the machine.
+else if (string.Equals(builder.Configuration["Kv:Provider"], "Sqlite", StringComparison.OrdinalIgnoreCase))
+{
+    kv.UseSqlite(o =>
+    {
+        if (o.ConnectionString is null)
+        {
+            o.Path = Path.Combine(builder.Environment.ContentRootPath, o.Path ?? Path.Combine("data", "kv.db"));
+        }
+    });
+}
+
 // Distributed locks (namespace "locks", options from "Kv:Locks"), session state on Kv (namespace "sessions"),
 // and a health check that pings the backend.
 builder.Services.AddKvDistributedLocks();

@@ -17,6 +17,7 @@ public sealed class PublicApiTests
         typeof(Microsoft.Extensions.DependencyInjection.KvServiceCollectionExtensions).Assembly.GetName().Name!,
         typeof(MemoryKv).Assembly.GetName().Name!,
         typeof(RedisKv).Assembly.GetName().Name!,
+        typeof(SqliteKv).Assembly.GetName().Name!,
         typeof(KvDistributedCache).Assembly.GetName().Name!,
     ];
 

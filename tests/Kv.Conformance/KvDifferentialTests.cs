@@ -1,25 +1,25 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Kv.Conformance;
-using Kv.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
+using Xunit;
 using Xunit.Abstractions;
 
-namespace Kv.Redis.Tests;
+namespace Kv.Conformance;
 
 /// <summary>
 /// The differential test of the data API: one seeded sequence of random operations applied to
-/// <see cref="MemoryKv"/> and to <see cref="RedisKv"/>, step by step; every answer (value, error code, listing, size,
-/// commit outcome) must be the same on both. A divergence names the seed and the step, so it replays exactly.
+/// <see cref="MemoryKv"/> (the reference) and to the backend under test, step by step; every answer (value, error code,
+/// listing, size, commit outcome) must be the same on both. A divergence names the seed and the step, so it replays
+/// exactly. A backend's test project derives a sealed class and returns its backend from <see cref="CreateBackend"/>.
 /// </summary>
 /// <remarks>
 /// Time moves only in jumps of 61 minutes against TTLs of 60 and 120 minutes (and expiry instants 90 minutes ahead),
-/// so the seconds of real time that pass on the Redis server while the test runs can never decide an expiry.
-/// Versions differ between backends by design (memory counts per store, Redis per top-level namespace), so what is
+/// so the seconds of real time that pass on a server while the test runs can never decide an expiry.
+/// Versions differ between backends by design (memory counts per store, Redis per top-level namespace, SQLite per file), so what is
 /// compared is whether a key's version changed since the test last saw it, and checks use each backend's own versions.
 /// </remarks>
-public abstract class KvDifferentialTests(RedisServerFixture redis, ITestOutputHelper output)
+public abstract class KvDifferentialTests(ITestOutputHelper output)
 {
     private const int Operations = 10_000;
 
@@ -27,14 +27,20 @@ public abstract class KvDifferentialTests(RedisServerFixture redis, ITestOutputH
     private static readonly string[] Patterns = ["*", "user:*", "user:?", "[abc]", "?", "*1*", "[^a-c]*", "k\\*", "\U0001F600"];
     private static readonly TimeSpan Jump = TimeSpan.FromMinutes(61);
 
+    /// <summary>The name of the backend under test, in a divergence's message.</summary>
+    protected abstract string BackendName { get; }
+
+    /// <summary>Creates the backend under test, with a fake clock (or one whose TTLs the test's jumps decide).</summary>
+    protected abstract IKvTestBackend CreateBackend();
+
     [Theory]
     [InlineData(20261122)]
     [InlineData(7)]
-    public async Task Random_operations_give_identical_results_on_memory_and_redis(int seed)
+    public async Task Random_operations_give_identical_results_on_memory_and_the_backend(int seed)
     {
         var memory = new DifferentialMemoryBackend();
-        await using RedisTestBackend redisBackend = redis.CreateBackend();
-        var sides = new[] { new Side("memory", memory.CreateAdaptor(), memory), new Side("redis", redisBackend.CreateAdaptor(), redisBackend) };
+        await using IKvTestBackend backend = CreateBackend();
+        var sides = new[] { new Side("memory", memory.CreateAdaptor(), memory), new Side(BackendName, backend.CreateAdaptor(), backend) };
         string root = "diff" + seed.ToString(CultureInfo.InvariantCulture);
         var random = new Random(seed);
         var counts = new Dictionary<string, int>();
@@ -51,7 +57,7 @@ public abstract class KvDifferentialTests(RedisServerFixture redis, ITestOutputH
 
             if (answers[0] != answers[1])
             {
-                Assert.Fail($"Seed {seed}, step {step}: {operation.Description}\n  memory: {answers[0]}\n  redis:  {answers[1]}");
+                Assert.Fail($"Seed {seed}, step {step}: {operation.Description}\n  memory: {answers[0]}\n  {BackendName}: {answers[1]}");
             }
         }
 
@@ -255,15 +261,3 @@ public abstract class KvDifferentialTests(RedisServerFixture redis, ITestOutputH
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
-
-/// <summary>The differential test on redis-server, RESP3.</summary>
-public sealed class RedisKvDifferentialTests(RedisServerFixture redis, ITestOutputHelper output)
-    : KvDifferentialTests(redis, output), IClassFixture<RedisServerFixture>;
-
-/// <summary>The differential test on redis-server, RESP2.</summary>
-public sealed class RedisResp2KvDifferentialTests(Resp2RedisServerFixture redis, ITestOutputHelper output)
-    : KvDifferentialTests(redis, output), IClassFixture<Resp2RedisServerFixture>;
-
-/// <summary>The differential test on Garnet, RESP3.</summary>
-public sealed class GarnetKvDifferentialTests(GarnetServerFixture garnet, ITestOutputHelper output)
-    : KvDifferentialTests(garnet, output), IClassFixture<GarnetServerFixture>;

@@ -1,0 +1,32 @@
+namespace Kv.Internal;
+
+// Rate-limit decisions on SQLite: each one reads the partition's state, decides and stores the new state inside one
+// write (one BEGIN IMMEDIATE transaction, holding the file's write lock), so it is exact across processes with no
+// optimistic retry. The state key is a reserved key of the namespace: never listed or counted, and it expires by its TTL.
+internal sealed partial class SqliteKvStore
+{
+    protected override ValueTask<KvRateLimitDecision> AcquireFixedWindowCoreAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAsync("RateLimitFixedWindow", stateKey, (state, now) => DecideFixedWindow(state, request, now), cancellationToken);
+
+    protected override ValueTask<KvRateLimitDecision> AcquireSlidingWindowCoreAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAsync("RateLimitSlidingWindow", stateKey, (state, now) => DecideSlidingWindow(state, request, now), cancellationToken);
+
+    protected override ValueTask<KvRateLimitDecision> AcquireTokenBucketCoreAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
+        DecideAsync("RateLimitTokenBucket", stateKey, (state, now) => DecideTokenBucket(state, request, now), cancellationToken);
+
+    private ValueTask<KvRateLimitDecision> DecideAsync(
+        string operation, string stateKey, Func<string?, long, KvRateLimitStateChange> decide, CancellationToken cancellationToken) =>
+        WriteAsync(operation, (Store: this, Key: stateKey, Decide: decide), static (lease, context, s) =>
+        {
+            DateTimeOffset now = s.Store.TimeProvider.GetUtcNow();
+            KvValue current = s.Store.ReadEntry(lease, s.Key, includeDetails: false);
+            string? state = current.HasValue ? DecodeRateLimitState(current.Payload!) : null;
+            KvRateLimitStateChange change = s.Decide(state, now.ToUnixTimeMilliseconds());
+            if (change.NewState is { } newState)
+            {
+                s.Store.Upsert(lease, s.Key, EncodeRateLimitState(newState), now.UtcTicks + change.NewStateTtl.Ticks, metadata: null, context.NextVersion());
+            }
+
+            return change.Decision;
+        }, cancellationToken);
+}

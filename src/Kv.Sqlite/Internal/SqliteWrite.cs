@@ -1,0 +1,63 @@
+namespace Kv.Internal;
+
+/// <summary>What a write sees of its group's transaction: the version counter of the file.</summary>
+internal sealed class SqliteWriteContext
+{
+    /// <summary>The last version handed out; saved to the file's counter row when the group commits.</summary>
+    public long Version { get; set; }
+
+    /// <summary>A new version, higher than every version in the file.</summary>
+    public long NextVersion() => ++Version;
+}
+
+/// <summary>One queued write. Its outcome is held until its group's transaction has committed.</summary>
+internal abstract class SqliteWrite(string operation, CancellationToken cancellationToken)
+{
+    public string Operation { get; } = operation;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    /// <summary>Runs the write inside the group's transaction (under its own savepoint).</summary>
+    public abstract void Run(SqliteConnectionLease connection, SqliteWriteContext context);
+
+    /// <summary>Completes the caller's task with the result of <see cref="Run"/>, or its failure, after COMMIT.</summary>
+    public abstract void Complete();
+
+    /// <summary>Fails the caller's task now: the write was not applied.</summary>
+    public abstract void Fail(Exception exception);
+
+    /// <summary>Cancels the caller's task: the write was not applied.</summary>
+    public abstract void Cancel();
+}
+
+internal sealed class SqliteWrite<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, CancellationToken cancellationToken)
+    : SqliteWrite(operation, cancellationToken)
+{
+    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _result;
+    private Exception? _failure;
+
+    public Task<T> Task => _completion.Task;
+
+    public override void Run(SqliteConnectionLease connection, SqliteWriteContext context) => _result = write(connection, context);
+
+    public override void Complete()
+    {
+        if (_failure is not null)
+        {
+            _completion.TrySetException(_failure);
+        }
+        else
+        {
+            _completion.TrySetResult(_result!);
+        }
+    }
+
+    public override void Fail(Exception exception)
+    {
+        _failure = exception;
+        _completion.TrySetException(exception);
+    }
+
+    public override void Cancel() => _completion.TrySetCanceled(CancellationToken);
+}

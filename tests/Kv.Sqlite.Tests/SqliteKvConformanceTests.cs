@@ -1,0 +1,9 @@
+using Kv.Conformance;
+
+namespace Kv.Sqlite.Tests;
+
+/// <summary>The shared Kv contract on <see cref="SqliteKv"/> with <see cref="SqliteDurability.Full"/>.</summary>
+public sealed class SqliteKvConformanceTests() : KvConformanceTests(new SqliteTestBackend(SqliteDurability.Full));
+
+/// <summary>The shared Kv contract on <see cref="SqliteKv"/> with <see cref="SqliteDurability.Normal"/>.</summary>
+public sealed class SqliteKvNormalDurabilityConformanceTests() : KvConformanceTests(new SqliteTestBackend(SqliteDurability.Normal));
