@@ -38,7 +38,7 @@ public abstract class KvDifferentialTests(ITestOutputHelper output)
     [InlineData(7)]
     public async Task Random_operations_give_identical_results_on_memory_and_the_backend(int seed)
     {
-        var memory = new DifferentialMemoryBackend();
+        var memory = new MemoryReferenceBackend();
         await using IKvTestBackend backend = CreateBackend();
         var sides = new[] { new Side("memory", memory.CreateAdaptor(), memory), new Side(BackendName, backend.CreateAdaptor(), backend) };
         string root = "diff" + seed.ToString(CultureInfo.InvariantCulture);
@@ -235,29 +235,5 @@ public abstract class KvDifferentialTests(ITestOutputHelper output)
             KvCommitResult result = await transaction.CommitAsync();
             return result.Applied ? "applied" : "not applied";
         }
-    }
-
-    private sealed class DifferentialMemoryBackend : IKvTestBackend
-    {
-        private readonly FakeTimeProvider _clock = new();
-        private readonly MemoryKv _kv;
-
-        public DifferentialMemoryBackend() => _kv = new MemoryKv(new MemoryKvOptions(), _clock);
-
-        public TimeProvider TimeProvider => _clock;
-
-        public TimeSpan ExpiryPrecision => TimeSpan.Zero;
-
-        public AtomicKvAdaptor CreateAdaptor() => _kv;
-
-        public AtomicKvAdaptor CreateAdaptor(KvValueSerializer serializer) => throw new NotSupportedException("The differential test uses one serializer.");
-
-        public ValueTask AdvanceTimeAsync(TimeSpan by)
-        {
-            _clock.Advance(by);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
