@@ -19,6 +19,9 @@ public interface IKvStore
     /// <returns>A store whose keys are isolated from this namespace and from every other one.</returns>
     IKvStore Namespace(string name);
 
+    /// <summary>The synchronous point operations of this store (see <see cref="IKvSynchronousStore"/>).</summary>
+    IKvSynchronousStore Synchronous { get; }
+
     /// <summary>Reads the value of <paramref name="key"/>.</summary>
     /// <typeparam name="T">The type to read the value as.</typeparam>
     /// <param name="key">The key.</param>

@@ -169,11 +169,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             // Either timer may fire first: Kv's watchdog, or the client's own AsyncTimeout (equal to OperationTimeout
             // on Kv's multiplexer, checked on the client's heartbeat). Both are the same failure to the caller.
             ObserveLateOutcome(call);
-            RedisLog.OperationTimedOut(_logger, operation, OperationTimeout);
-            throw new KvException(
-                KvErrorCode.StoreOperationFailed,
-                string.Create(CultureInfo.InvariantCulture, $"The Redis operation {operation} did not complete within {OperationTimeout}; it may or may not have been applied."),
-                ex);
+            throw TimedOut(operation, ex);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -186,12 +182,52 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
-            RedisLog.OperationFailed(_logger, operation, ex.GetType().Name);
-            throw new KvException(
-                KvErrorCode.StoreOperationFailed,
-                $"The Redis operation {operation} failed ({ex.GetType().Name}); the inner exception is the cause.",
-                ex);
+            throw Failed(operation, ex);
         }
+    }
+
+    /// <summary>
+    /// Runs one synchronous Redis call (StackExchange.Redis's synchronous API: nothing blocks on a task), failing as
+    /// <see cref="ExecuteAsync"/> does. The client's <c>SyncTimeout</c> bounds it; on Kv's own multiplexer that is
+    /// <see cref="RedisKvOptions.OperationTimeout"/>, on the application's multiplexer its own setting.
+    /// </summary>
+    internal TResult Execute<TState, TResult>(string operation, TState state, Func<IDatabase, TState, TResult> command)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            return command(_connection.GetDatabase(), state);
+        }
+        catch (TimeoutException ex)
+        {
+            throw TimedOut(operation, ex);
+        }
+        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
+        {
+            throw;
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            throw Failed(operation, ex);
+        }
+    }
+
+    private KvException TimedOut(string operation, TimeoutException ex)
+    {
+        RedisLog.OperationTimedOut(_logger, operation, OperationTimeout);
+        return new KvException(
+            KvErrorCode.StoreOperationFailed,
+            string.Create(CultureInfo.InvariantCulture, $"The Redis operation {operation} did not complete within {OperationTimeout}; it may or may not have been applied."),
+            ex);
+    }
+
+    private KvException Failed(string operation, Exception ex)
+    {
+        RedisLog.OperationFailed(_logger, operation, ex.GetType().Name);
+        return new KvException(
+            KvErrorCode.StoreOperationFailed,
+            $"The Redis operation {operation} failed ({ex.GetType().Name}); the inner exception is the cause.",
+            ex);
     }
 
     private async Task<TResult> RunAsync<TState, TResult>(TState state, Func<IDatabase, TState, Task<TResult>> command)

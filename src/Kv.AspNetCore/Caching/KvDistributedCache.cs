@@ -1,6 +1,5 @@
 using Kv.Internal;
 using System.Buffers;
-using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Options;
@@ -21,11 +20,16 @@ namespace Kv;
 /// a sliding expiration ends it when it was not read (<c>Get</c>) or refreshed (<c>Refresh</c>) for that long, and each
 /// read or refresh extends it, never past the absolute expiration. Without either, the entry is permanent. Time comes
 /// from the injected <see cref="TimeProvider"/>.</para>
-/// <para><b>Synchronous methods.</b> <c>Get</c>, <c>Set</c>, <c>Refresh</c> and <c>Remove</c> never block a thread on
-/// I/O. On a backend whose operations complete synchronously (<see cref="KvAdaptor.CompletesSynchronously"/>: the memory
-/// backend) they work. On any other backend (Redis) they throw <see cref="NotSupportedException"/> before doing
-/// anything: use the asynchronous methods, and in ASP.NET Core call <c>await HttpContext.Session.LoadAsync()</c> before
-/// touching the session (the session then never calls the synchronous methods).</para>
+/// <para><b>Synchronous methods.</b> <c>Get</c>, <c>Set</c>, <c>Refresh</c>, <c>Remove</c> and the synchronous
+/// <see cref="IBufferDistributedCache"/> methods work on every backend, through the store's
+/// <see cref="IKvStore.Synchronous"/> operations: each backend's own synchronous calls (StackExchange.Redis's synchronous
+/// API on Redis), never a thread blocked on a task. So ASP.NET Core session state works the ordinary way, without
+/// <c>await HttpContext.Session.LoadAsync()</c>; the asynchronous methods stay preferable wherever the caller can await.</para>
+/// <para><b>Argument errors</b> name the offending option, as the framework's caches do: an absolute expiration that is
+/// not in the future throws <see cref="ArgumentOutOfRangeException"/> with <c>ParamName</c>
+/// <c>AbsoluteExpiration</c>.</para>
+/// <para><b>Precision.</b> Expirations keep their milliseconds (RedisCache truncates them to whole seconds), and an
+/// entry read at its exact expiry instant counts as expired, as in <c>MemoryCache</c>.</para>
 /// <para><b>HybridCache.</b> The cache also implements <see cref="IBufferDistributedCache"/>, so HybridCache uses its
 /// buffer methods for its second level: <see cref="TryGetAsync"/> writes the value into HybridCache's buffer and
 /// <see cref="SetAsync(string, ReadOnlySequence{byte}, DistributedCacheEntryOptions, CancellationToken)"/> takes
@@ -38,7 +42,6 @@ public sealed class KvDistributedCache : IBufferDistributedCache
     private const string AbsoluteProperty = "absoluteUnixMs";
 
     private readonly IKvStore _store;
-    private readonly bool _synchronous;
     private readonly TimeProvider _clock;
 
     /// <summary>Creates a cache on the namespace <see cref="KvDistributedCacheOptions.Namespace"/> of <paramref name="adaptor"/>.</summary>
@@ -58,30 +61,30 @@ public sealed class KvDistributedCache : IBufferDistributedCache
         }
 
         _store = adaptor.Namespace(value.Namespace);
-        _synchronous = adaptor.CompletesSynchronously;
         _clock = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>Whether the synchronous methods work on this cache's backend (see the remarks).</summary>
-    public bool SupportsSynchronousMethods => _synchronous;
-
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="GetAsync"/>.</exception>
     public byte[]? Get(string key)
     {
-        EnsureSynchronous(nameof(Get), nameof(GetAsync));
-        return Completed(GetCoreAsync(key, CancellationToken.None));
+        key = StoreKey(key);
+        KvEntry<byte[]>? entry = _store.Synchronous.GetEntry<byte[]>(key);
+        if (entry is not null && NextSlide(entry) is { } ttl)
+        {
+            _store.Synchronous.Expire(key, ttl);
+        }
+
+        return entry?.Value;
     }
 
     /// <inheritdoc />
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => GetCoreAsync(key, token).AsTask();
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="SetAsync(string, byte[], DistributedCacheEntryOptions, CancellationToken)"/>.</exception>
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
     {
-        EnsureSynchronous(nameof(Set), nameof(SetAsync));
-        Completed(SetCoreAsync(key, value, options, CancellationToken.None));
+        (string storeKey, KvSetOptions setOptions) = PrepareSet(key, value, options);
+        _store.Synchronous.Set(storeKey, value, setOptions);
     }
 
     /// <inheritdoc />
@@ -89,34 +92,22 @@ public sealed class KvDistributedCache : IBufferDistributedCache
         SetCoreAsync(key, value, options, token).AsTask();
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="RefreshAsync"/>.</exception>
-    public void Refresh(string key)
-    {
-        EnsureSynchronous(nameof(Refresh), nameof(RefreshAsync));
-        Completed(RefreshCoreAsync(key, CancellationToken.None));
-    }
+    public void Refresh(string key) => Get(key);
 
     /// <inheritdoc />
     public Task RefreshAsync(string key, CancellationToken token = default) => RefreshCoreAsync(key, token).AsTask();
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="RemoveAsync"/>.</exception>
-    public void Remove(string key)
-    {
-        EnsureSynchronous(nameof(Remove), nameof(RemoveAsync));
-        Completed(RemoveCoreAsync(key, CancellationToken.None));
-    }
+    public void Remove(string key) => _store.Synchronous.Delete(StoreKey(key));
 
     /// <inheritdoc />
     public Task RemoveAsync(string key, CancellationToken token = default) => RemoveCoreAsync(key, token).AsTask();
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="TryGetAsync"/>.</exception>
     public bool TryGet(string key, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        EnsureSynchronous(nameof(TryGet), nameof(TryGetAsync));
-        return Copy(Completed(GetCoreAsync(key, CancellationToken.None)), destination);
+        return Copy(Get(key), destination);
     }
 
     /// <inheritdoc />
@@ -127,12 +118,7 @@ public sealed class KvDistributedCache : IBufferDistributedCache
     }
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The backend does not complete synchronously: use <see cref="SetAsync(string, ReadOnlySequence{byte}, DistributedCacheEntryOptions, CancellationToken)"/>.</exception>
-    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options)
-    {
-        EnsureSynchronous(nameof(Set), nameof(SetAsync));
-        Completed(SetCoreAsync(key, value.ToArray(), options, CancellationToken.None));
-    }
+    public void Set(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options) => Set(key, value.ToArray(), options);
 
     /// <inheritdoc />
     public ValueTask SetAsync(string key, ReadOnlySequence<byte> value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
@@ -164,6 +150,12 @@ public sealed class KvDistributedCache : IBufferDistributedCache
 
     private async ValueTask SetCoreAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken cancellationToken)
     {
+        (string storeKey, KvSetOptions setOptions) = PrepareSet(key, value, options);
+        await _store.SetAsync(storeKey, value, setOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    private (string Key, KvSetOptions Options) PrepareSet(string key, byte[] value, DistributedCacheEntryOptions options)
+    {
         key = StoreKey(key);
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(options);
@@ -171,7 +163,10 @@ public sealed class KvDistributedCache : IBufferDistributedCache
         DateTimeOffset? absolute = options.AbsoluteExpiration;
         if (absolute is { } at && at <= now)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), at, "The absolute expiration value must be in the future.");
+            // Named for the option, as the framework's caches name it.
+#pragma warning disable CA2208 // The offending value is an option of the parameter, named as RedisCache names it.
+            throw new ArgumentOutOfRangeException(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), at, "The absolute expiration value must be in the future.");
+#pragma warning restore CA2208
         }
 
         if (options.AbsoluteExpirationRelativeToNow is { } relative)
@@ -182,7 +177,7 @@ public sealed class KvDistributedCache : IBufferDistributedCache
         TimeSpan? sliding = options.SlidingExpiration;
         TimeSpan? ttl = NextTtl(sliding, absolute, now);
         JsonElement? metadata = sliding is null && absolute is null ? null : Metadata(sliding, absolute);
-        await _store.SetAsync(key, value, new KvSetOptions { Ttl = ttl, Metadata = metadata }, cancellationToken).ConfigureAwait(false);
+        return (key, new KvSetOptions { Ttl = ttl, Metadata = metadata });
     }
 
     private async ValueTask RefreshCoreAsync(string key, CancellationToken cancellationToken)
@@ -207,19 +202,25 @@ public sealed class KvDistributedCache : IBufferDistributedCache
     // A read or refresh of a sliding entry moves its expiry to now + sliding, never past its absolute expiration.
     private async ValueTask SlideAsync(string key, KvEntry<byte[]> entry, CancellationToken cancellationToken)
     {
+        if (NextSlide(entry) is { } ttl)
+        {
+            await _store.ExpireAsync(key, ttl, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The TTL a read gives a sliding entry; null for an entry without a sliding expiration (nothing to extend).
+    private TimeSpan? NextSlide(KvEntry<byte[]> entry)
+    {
         if (entry.Metadata is not { ValueKind: JsonValueKind.Object } metadata
             || !metadata.TryGetProperty(SlidingProperty, out JsonElement slidingMs))
         {
-            return;
+            return null;
         }
 
         DateTimeOffset? absolute = metadata.TryGetProperty(AbsoluteProperty, out JsonElement absoluteMs)
             ? DateTimeOffset.FromUnixTimeMilliseconds(absoluteMs.GetInt64())
             : null;
-        if (NextTtl(TimeSpan.FromMilliseconds(slidingMs.GetInt64()), absolute, _clock.GetUtcNow()) is { } ttl && ttl > TimeSpan.Zero)
-        {
-            await _store.ExpireAsync(key, ttl, cancellationToken).ConfigureAwait(false);
-        }
+        return NextTtl(TimeSpan.FromMilliseconds(slidingMs.GetInt64()), absolute, _clock.GetUtcNow()) is { } ttl && ttl > TimeSpan.Zero ? ttl : null;
     }
 
     // Never longer than a Kv TTL may be (KvSetOptions.MaxTtl): a cache may drop an entry early, and IDistributedCache
@@ -258,51 +259,5 @@ public sealed class KvDistributedCache : IBufferDistributedCache
 
         using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
         return document.RootElement.Clone();
-    }
-
-    private void EnsureSynchronous(string method, string asyncMethod)
-    {
-        if (!_synchronous)
-        {
-            throw new NotSupportedException(
-                $"KvDistributedCache.{method} would block a thread on I/O: this Kv backend does not complete synchronously. "
-                + $"Use {asyncMethod}; for session state, call 'await HttpContext.Session.LoadAsync()' before using the session.");
-        }
-    }
-
-    // The backend completes synchronously, so the task has completed: take its outcome without blocking.
-    private static T? Completed<T>(ValueTask<T> task)
-    {
-        if (task.IsCompletedSuccessfully)
-        {
-            return task.Result;
-        }
-
-        Rethrow(task.AsTask());
-        return default;
-    }
-
-    private static void Completed(ValueTask task)
-    {
-        if (!task.IsCompletedSuccessfully)
-        {
-            Rethrow(task.AsTask());
-        }
-    }
-
-    private static void Rethrow(Task task)
-    {
-        if (!task.IsCompleted)
-        {
-            throw new InvalidOperationException(
-                "A Kv backend that reports CompletesSynchronously returned an operation that had not completed; the synchronous IDistributedCache methods cannot wait for it.");
-        }
-
-        if (task.IsCanceled)
-        {
-            throw new OperationCanceledException();
-        }
-
-        ExceptionDispatchInfo.Throw(task.Exception!.InnerException!);
     }
 }

@@ -34,24 +34,8 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new MemoryKvStore(_kv, namespacePath, Serializer);
 
-    protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken)
-    {
-        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
-        if (table is null)
-        {
-            return new(KvValue.Missing);
-        }
-
-        while (true)
-        {
-            long stamp = _kv.BeginRead();
-            KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
-            if (_kv.EndRead(stamp))
-            {
-                return new(value);
-            }
-        }
-    }
+    protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken) =>
+        new(GetCore(key, includeDetails));
 
     protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) =>
         new(TryGetLiveConsistent(key, out _));
@@ -156,19 +140,14 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        _kv.EnterWrite();
         try
         {
-            Set(key, value, ttl);
+            SetCore(key, value, ttl);
             return default;
         }
         catch (KvException ex)
         {
             return ValueTask.FromException(ex);
-        }
-        finally
-        {
-            _kv.ExitWrite();
         }
     }
 
@@ -206,24 +185,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
     }
 
-    protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
-    {
-        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
-        if (table is null)
-        {
-            return new(false);
-        }
-
-        _kv.EnterWrite();
-        try
-        {
-            return new(Delete(table, key));
-        }
-        finally
-        {
-            _kv.ExitWrite();
-        }
-    }
+    protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) => new(DeleteCore(key));
 
     protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
@@ -240,10 +202,10 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     }
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
-        ChangeExpiry(key, now => Deadline(now, ttl), requireTtl: false);
+        new(ExpireCore(key, ttl));
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        ChangeExpiry(key, static _ => 0, requireTtl: true);
+        new(ChangeExpiry(key, static _ => 0, requireTtl: true));
 
     protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
     {
@@ -354,12 +316,12 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     }
 
     // Replaces a live entry's expiry (0: permanent). With requireTtl, only an entry that has a TTL counts (persist).
-    private ValueTask<bool> ChangeExpiry(string key, Func<long, long> deadline, bool requireTtl)
+    private bool ChangeExpiry(string key, Func<long, long> deadline, bool requireTtl)
     {
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         if (table is null)
         {
-            return new(false);
+            return false;
         }
 
         _kv.EnterWrite();
@@ -371,11 +333,11 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 // The entry keeps its size, so this never needs room and never fails.
                 if (TryReplace(table, key, old, old.WithExpiry(deadline(now)), now))
                 {
-                    return new(true);
+                    return true;
                 }
             }
 
-            return new(false);
+            return false;
         }
         finally
         {

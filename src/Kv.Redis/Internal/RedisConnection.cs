@@ -10,6 +10,8 @@ namespace Kv.Internal;
 internal sealed class RedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly Func<Task<IConnectionMultiplexer>> _factory;
+    private readonly Func<IConnectionMultiplexer>? _syncFactory;
+    private readonly Lock _syncConnectGate = new();
     private readonly bool _ownsMultiplexer;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -17,9 +19,10 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
     private IConnectionMultiplexer? _multiplexer;
     private bool _disposed;
 
-    private RedisConnection(Func<Task<IConnectionMultiplexer>> factory, bool ownsMultiplexer, ILogger logger)
+    private RedisConnection(Func<Task<IConnectionMultiplexer>> factory, bool ownsMultiplexer, ILogger logger, Func<IConnectionMultiplexer>? syncFactory = null)
     {
         _factory = factory;
+        _syncFactory = syncFactory;
         _ownsMultiplexer = ownsMultiplexer;
         _logger = logger;
     }
@@ -44,7 +47,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
                 RedisLog.ConfigurationIgnored(logger);
             }
 
-            return new RedisConnection(() => Task.FromResult(service()), ownsMultiplexer: false, logger);
+            return new RedisConnection(() => Task.FromResult(service()), ownsMultiplexer: false, logger, service);
         }
 
         if (configuration is not null)
@@ -68,7 +71,12 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
                     return await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
                 },
                 ownsMultiplexer: true,
-                logger);
+                logger,
+                () =>
+                {
+                    RedisLog.Connecting(logger, configuration.EndPoints);
+                    return ConnectionMultiplexer.Connect(configuration);
+                });
         }
 
         throw new ArgumentException(
@@ -100,6 +108,103 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Returns the database for a synchronous operation, connecting with the client's synchronous <c>Connect</c> on
+    /// first use (one synchronous caller at a time; asynchronous callers meanwhile await the same attempt). It never
+    /// waits for an asynchronous connect: while one is in flight, or when the application's
+    /// <see cref="RedisKvOptions.ConnectionMultiplexerFactory"/> returns a task that has not completed yet, it fails with
+    /// <see cref="KvErrorCode.StoreOperationFailed"/> (the connect goes on for the next operations).
+    /// </summary>
+    public IDatabase GetDatabase()
+    {
+        Task<IDatabase>? current = Volatile.Read(ref _database);
+        if (current is { IsCompletedSuccessfully: true })
+        {
+            return current.Result;
+        }
+
+        lock (_syncConnectGate)
+        {
+            TaskCompletionSource<IDatabase> pending;
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_database is { IsCompletedSuccessfully: true } connected)
+                {
+                    return connected.Result;
+                }
+
+                if (_database is { IsCompleted: false })
+                {
+                    throw new KvException(
+                        KvErrorCode.StoreOperationFailed,
+                        "Redis Kv is connecting asynchronously; a synchronous operation does not block on it. The next operation tries again.");
+                }
+
+                pending = new TaskCompletionSource<IDatabase>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _database = pending.Task;
+            }
+
+            bool handedOver = false; // The asynchronous path completes 'pending' from here on.
+            try
+            {
+                IConnectionMultiplexer? multiplexer;
+                try
+                {
+                    if (_syncFactory is not null)
+                    {
+                        multiplexer = _syncFactory();
+                    }
+                    else
+                    {
+                        // The application's asynchronous factory: usable here only when it returns a completed task
+                        // (typically an existing multiplexer). Otherwise the connect goes on asynchronously for the
+                        // next operations, and this one fails instead of blocking on it.
+                        Task<IConnectionMultiplexer> connecting = _factory();
+                        if (!connecting.IsCompletedSuccessfully)
+                        {
+                            handedOver = true;
+                            _ = CompleteFromAsync(pending, FinishConnectAsync(connecting));
+                            throw new KvException(
+                                KvErrorCode.StoreOperationFailed,
+                                "Redis Kv's ConnectionMultiplexerFactory is connecting asynchronously; a synchronous operation does not block on it. The next operation tries again.");
+                        }
+
+                        multiplexer = connecting.Result; // Completed: does not block.
+                    }
+
+                    if (multiplexer is null)
+                    {
+                        throw new InvalidOperationException("The Redis connection factory returned no multiplexer.");
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not KvException)
+                {
+                    throw ConnectFailed(ex);
+                }
+
+                if (!TryAttach(multiplexer))
+                {
+                    if (_ownsMultiplexer)
+                    {
+                        multiplexer.Dispose();
+                    }
+
+                    throw new ObjectDisposedException(nameof(RedisKv));
+                }
+
+                IDatabase database = Ready(multiplexer);
+                pending.SetResult(database);
+                return database;
+            }
+            catch (Exception ex) when (!handedOver)
+            {
+                Fail(pending, ex);
+                throw;
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         IConnectionMultiplexer? multiplexer = Detach();
@@ -120,33 +225,53 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task<IDatabase> ConnectAsync()
+    private Task<IDatabase> ConnectAsync()
+    {
+        Task<IConnectionMultiplexer> connecting;
+        try
+        {
+            connecting = _factory();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Task.FromException<IDatabase>(ConnectFailed(ex));
+        }
+
+        return FinishConnectAsync(connecting);
+    }
+
+    private static async Task CompleteFromAsync(TaskCompletionSource<IDatabase> pending, Task<IDatabase> connecting)
+    {
+        try
+        {
+            pending.SetResult(await connecting.ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            Fail(pending, ex);
+        }
+    }
+
+    private static void Fail(TaskCompletionSource<IDatabase> pending, Exception ex)
+    {
+        pending.SetException(ex);
+        _ = pending.Task.Exception; // Whoever needed it saw it thrown; the task must not report it unobserved.
+    }
+
+    private async Task<IDatabase> FinishConnectAsync(Task<IConnectionMultiplexer> connecting)
     {
         IConnectionMultiplexer multiplexer;
         try
         {
-            multiplexer = await _factory().ConfigureAwait(false)
+            multiplexer = await connecting.ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The Redis connection factory returned no multiplexer.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            RedisLog.ConnectFailed(_logger, ex.GetType().Name);
-            throw new KvException(KvErrorCode.StoreOperationFailed, "Redis Kv could not get its Redis connection; the next operation tries again.", ex);
+            throw ConnectFailed(ex);
         }
 
-        bool disposed;
-        lock (_gate)
-        {
-            disposed = _disposed;
-            if (!disposed)
-            {
-                _multiplexer = multiplexer;
-                multiplexer.ConnectionFailed += OnConnectionFailed;
-                multiplexer.ConnectionRestored += OnConnectionRestored;
-            }
-        }
-
-        if (disposed)
+        if (!TryAttach(multiplexer))
         {
             // The adaptor was disposed while this connection was being made: nobody else will release it.
             if (_ownsMultiplexer)
@@ -158,6 +283,34 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
             throw new ObjectDisposedException(nameof(RedisKv));
         }
 
+        return Ready(multiplexer);
+    }
+
+    private KvException ConnectFailed(Exception ex)
+    {
+        RedisLog.ConnectFailed(_logger, ex.GetType().Name);
+        return new KvException(KvErrorCode.StoreOperationFailed, "Redis Kv could not get its Redis connection; the next operation tries again.", ex);
+    }
+
+    /// <summary>Takes a new multiplexer as this connection's; <see langword="false"/> when the connection was disposed meanwhile.</summary>
+    private bool TryAttach(IConnectionMultiplexer multiplexer)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _multiplexer = multiplexer;
+            multiplexer.ConnectionFailed += OnConnectionFailed;
+            multiplexer.ConnectionRestored += OnConnectionRestored;
+            return true;
+        }
+    }
+
+    private IDatabase Ready(IConnectionMultiplexer multiplexer)
+    {
         // Not awaited: the check costs the first operation nothing, and its outcome is only logged.
         _ = WarnAboutEvictionAsync(multiplexer);
         return multiplexer.GetDatabase();

@@ -38,11 +38,17 @@ internal sealed partial class RedisKvStore : KvStoreBase
         {
             RedisValue value = await _kv.ExecuteAsync(
                 "Get", PhysicalKey(key), static (db, k) => db.StringGetAsync(k), cancellationToken).ConfigureAwait(false);
-            return (byte[]?)value is { } stored ? new KvValue(stored) : KvValue.Missing;
+            return ParseValue(value);
         }
 
-        RedisResult result = await EvaluateAsync(
-            "GetEntry", RedisScripts.GetEntry, [PhysicalKey(key), _layout.Index], [key], CommandFlags.None, cancellationToken).ConfigureAwait(false);
+        return ParseEntry(await EvaluateAsync(
+            "GetEntry", RedisScripts.GetEntry, [PhysicalKey(key), _layout.Index], [key], CommandFlags.None, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static KvValue ParseValue(RedisValue value) => (byte[]?)value is { } stored ? new KvValue(stored) : KvValue.Missing;
+
+    private KvValue ParseEntry(RedisResult result)
+    {
         if (result.IsNull)
         {
             return KvValue.Missing;
@@ -367,6 +373,18 @@ internal sealed partial class RedisKvStore : KvStoreBase
     /// </summary>
     internal static async Task<RedisResult> EvaluateWithRetryAsync(IDatabase db, string script, RedisKey[] keys, RedisValue[] args, CommandFlags flags)
     {
+        try
+        {
+            return await db.ExecuteAsync("EVAL", EvalArguments(script, keys, args), flags).ConfigureAwait(false);
+        }
+        catch (RedisException ex) when (IsCrossSlot(ex))
+        {
+            throw CrossSlot(ex);
+        }
+    }
+
+    private static object[] EvalArguments(string script, RedisKey[] keys, RedisValue[] args)
+    {
         // RedisKey arguments route the command to the keys' hash slot on Redis Cluster.
         var command = new object[2 + keys.Length + args.Length];
         command[0] = script;
@@ -381,14 +399,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             command[2 + keys.Length + i] = args[i];
         }
 
-        try
-        {
-            return await db.ExecuteAsync("EVAL", command, flags).ConfigureAwait(false);
-        }
-        catch (RedisException ex) when (IsCrossSlot(ex))
-        {
-            throw CrossSlot(ex);
-        }
+        return command;
     }
 
     private async ValueTask<long> WriteAsync(string operation, string key, KvValue value, TimeSpan? ttl, string mode, CancellationToken cancellationToken)
@@ -397,7 +408,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             operation,
             RedisScripts.Set,
             WriteKeys(key),
-            [key, _namespacePath, value.Payload!, Ttl(ttl), value.Metadata ?? Empty, mode],
+            WriteArguments(key, value, ttl, mode),
             CommandFlags.DemandMaster,
             cancellationToken,
             registerRoot: ttl is not null).ConfigureAwait(false);
@@ -478,6 +489,9 @@ internal sealed partial class RedisKvStore : KvStoreBase
             min = Concat((byte)'(', (byte[]?)reply[2] ?? throw UnexpectedReply(operation));
         }
     }
+
+    private RedisValue[] WriteArguments(string key, KvValue value, TimeSpan? ttl, string mode) =>
+        [key, _namespacePath, value.Payload!, Ttl(ttl), value.Metadata ?? Empty, mode];
 
     private RedisKey[] WriteKeys(string key) =>
         [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index, _layout.Version, _layout.Registry];

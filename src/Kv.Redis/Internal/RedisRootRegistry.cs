@@ -37,6 +37,16 @@ internal sealed class RedisRootRegistry
     public Task? RegisterAsync(IDatabase db, string root) =>
         _registered.ContainsKey(root) ? null : RegisterCoreAsync(db, [root]);
 
+    /// <summary>Adds a root to the registry unless this adaptor did already, with a synchronous call.</summary>
+    public void Register(IDatabase db, string root)
+    {
+        if (!_registered.ContainsKey(root))
+        {
+            db.SetAdd(Key, root, CommandFlags.DemandMaster);
+            _registered.TryAdd(root, true);
+        }
+    }
+
     /// <summary>Adds roots to the registry unless this adaptor did already; <see langword="null"/> when nothing is sent.</summary>
     public Task? RegisterAsync(IDatabase db, IReadOnlyList<string> roots)
     {

@@ -97,8 +97,14 @@ public abstract class KvDistributedCacheTests : IAsyncLifetime
     [Fact]
     public async Task An_absolute_expiration_in_the_past_is_rejected_and_stores_nothing()
     {
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Cache.SetAsync(
+        ArgumentOutOfRangeException error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Cache.SetAsync(
             "past", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = Clock.GetUtcNow() - Minute }));
+        Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), error.ParamName);
+
+        // The instant itself is already the past.
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => Cache.Set(
+            "past", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpiration = Clock.GetUtcNow() }));
+        Assert.Equal(nameof(DistributedCacheEntryOptions.AbsoluteExpiration), error.ParamName);
 
         Assert.Null(await Cache.GetAsync("past"));
     }
@@ -190,5 +196,55 @@ public abstract class KvDistributedCacheTests : IAsyncLifetime
     {
         Assert.Throws<ArgumentException>(() => new KvDistributedCache(Adaptor, Options.Create(new KvDistributedCacheOptions { Namespace = "a:b" })));
         Assert.Throws<ArgumentException>(() => new KvDistributedCache(Adaptor, Options.Create(new KvDistributedCacheOptions { Namespace = " " })));
+    }
+
+    [Fact]
+    public async Task An_entry_read_at_its_exact_expiry_instant_is_expired()
+    {
+        await Cache.SetAsync("edge", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = 5 * Minute });
+
+        await AdvanceAsync(4 * Minute, "edge");
+        Assert.NotNull(Cache.Get("edge"));
+
+        await AdvanceAsync(Minute, "edge");
+        Assert.Null(Cache.Get("edge"));
+        Assert.Null(await Cache.GetAsync("edge"));
+    }
+
+    [Fact]
+    public async Task Sub_second_expirations_keep_their_milliseconds()
+    {
+        // RedisCache would store 60 s. (On Redis the TTL also runs in real time: 900 ms of slack.)
+        await Cache.SetAsync("ms", Bytes("v"), new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(60_900) });
+
+        KvTimeToLive ttl = await Adaptor.Namespace("cache").GetTimeToLiveAsync("ms");
+        Assert.InRange(ttl.Remaining!.Value, TimeSpan.FromMilliseconds(60_001), TimeSpan.FromMilliseconds(60_900));
+    }
+
+    [Fact]
+    public async Task Synchronous_methods_read_write_slide_and_remove_like_the_asynchronous_ones()
+    {
+        Cache.Set("sync", Bytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = 3 * Minute });
+        Assert.Equal("v", Encoding.UTF8.GetString((await Cache.GetAsync("sync"))!));
+
+        await AdvanceAsync(2 * Minute, "sync");
+        Assert.Equal("v", Encoding.UTF8.GetString(Cache.Get("sync")!));
+        await AdvanceAsync(2 * Minute, "sync");
+        Cache.Refresh("sync");
+        await AdvanceAsync(2 * Minute, "sync");
+        Assert.NotNull(Cache.Get("sync"));
+        await AdvanceAsync(4 * Minute, "sync");
+        Assert.Null(Cache.Get("sync"));
+
+        await Cache.SetAsync("async", Bytes("a"), new DistributedCacheEntryOptions());
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.True(Cache.TryGet("async", buffer));
+        Assert.Equal("a", Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Cache.Set("seq", new System.Buffers.ReadOnlySequence<byte>(Bytes("s")), new DistributedCacheEntryOptions());
+        Assert.Equal("s", Encoding.UTF8.GetString((await Cache.GetAsync("seq"))!));
+
+        Cache.Remove("async");
+        Assert.Null(await Cache.GetAsync("async"));
+        Cache.Remove("never-there");
     }
 }

@@ -27,23 +27,6 @@ public sealed class MemoryKvDistributedCacheTests : KvDistributedCacheTests
     }
 
     [Fact]
-    public void Synchronous_methods_work_on_the_memory_backend()
-    {
-        Assert.True(Cache.SupportsSynchronousMethods);
-        Cache.Set("sync", Encoding.UTF8.GetBytes("v"), new DistributedCacheEntryOptions { SlidingExpiration = TimeSpan.FromMinutes(3) });
-
-        _clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal("v", Encoding.UTF8.GetString(Cache.Get("sync")!));
-        _clock.Advance(TimeSpan.FromMinutes(2));
-        Cache.Refresh("sync");
-        _clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.NotNull(Cache.Get("sync"));
-
-        Cache.Remove("sync");
-        Assert.Null(Cache.Get("sync"));
-    }
-
-    [Fact]
     public void Synchronous_methods_report_argument_errors_as_thrown_exceptions()
     {
         Assert.Throws<ArgumentNullException>(() => Cache.Set(null!, [1], new DistributedCacheEntryOptions()));

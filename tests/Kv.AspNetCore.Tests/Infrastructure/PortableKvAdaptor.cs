@@ -148,6 +148,41 @@ public sealed class PortableKvAdaptor : AtomicKvAdaptor
             return store.ExpireAsync(k, ttl, cancellationToken);
         }
 
+        protected override KvValue GetCore(string key, bool includeDetails)
+        {
+            (IAtomicKvStore store, string k) = adaptor.Map(NamespacePath, key);
+            KvEntry<object>? entry = store.Synchronous.GetEntry<object>(k);
+            return entry is null
+                ? KvValue.Missing
+                : new KvValue(ToPayload(entry.Value), decoded: null, entry.ExpiresAt, ToMetadata(entry.Metadata), entry.Version);
+        }
+
+        protected override void SetCore(string key, KvValue value, TimeSpan? ttl)
+        {
+            (IAtomicKvStore store, string k) = adaptor.Map(NamespacePath, key);
+            KvSetOptions? options = Options(ttl, value.Metadata);
+            if (IsRawBytes(value.Payload!))
+            {
+                store.Synchronous.Set(k, RawBytes(value.Payload!), options);
+            }
+            else
+            {
+                store.Synchronous.Set(k, new RawJson(value.Payload!), options);
+            }
+        }
+
+        protected override bool DeleteCore(string key)
+        {
+            (IAtomicKvStore store, string k) = adaptor.Map(NamespacePath, key);
+            return store.Synchronous.Delete(k);
+        }
+
+        protected override bool ExpireCore(string key, TimeSpan ttl)
+        {
+            (IAtomicKvStore store, string k) = adaptor.Map(NamespacePath, key);
+            return store.Synchronous.Expire(k, ttl);
+        }
+
         protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken)
         {
             (IAtomicKvStore store, string k) = adaptor.Map(NamespacePath, key);

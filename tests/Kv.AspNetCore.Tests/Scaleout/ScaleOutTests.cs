@@ -2,6 +2,7 @@ using Kv.Conformance;
 using System.Net;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OutputCaching;
@@ -18,6 +19,10 @@ namespace Kv.AspNetCore.Tests.Scaleout;
 public abstract class ScaleOutTests : IAsyncLifetime
 {
     private readonly List<WebApplication> _apps = [];
+
+    // One key ring for every instance, so a session cookie issued by one is read by the other (the session tests are
+    // about the session's data; the key ring is shared through Kv in the Data Protection tests).
+    private readonly EphemeralDataProtectionProvider _keyRing = new();
     private int _renders;
 
     protected abstract KvAdaptor Adaptor { get; }
@@ -44,8 +49,20 @@ public abstract class ScaleOutTests : IAsyncLifetime
         builder.Services.AddKvOutputCache(o => o.Namespace = "oc");
         builder.Services.AddKvDistributedCache(o => o.Namespace = "hc");
         builder.Services.AddHybridCache();
+        builder.Services.AddSingleton<IDataProtectionProvider>(_keyRing);
+        builder.Services.AddSession();
         WebApplication app = builder.Build();
+        app.UseSession();
         app.UseOutputCache();
+
+        // The ordinary session pattern: no 'await Session.LoadAsync()', so the session loads through the
+        // synchronous IDistributedCache.Get, and the middleware commits through SetAsync.
+        app.MapPost("/session/{value}", (HttpContext context, string value) =>
+        {
+            context.Session.SetString("value", value);
+            return Results.NoContent();
+        });
+        app.MapGet("/session", (HttpContext context) => context.Session.GetString("value") ?? "(none)").CacheOutput(p => p.NoCache());
         app.MapGet("/page", () => "render " + Interlocked.Increment(ref _renders)).CacheOutput(p => p.Tag("pages"));
         app.MapPost("/evict", async (IOutputCacheStore store, CancellationToken ct) =>
         {
@@ -55,6 +72,37 @@ public abstract class ScaleOutTests : IAsyncLifetime
         await app.StartAsync();
         _apps.Add(app);
         return app.GetTestClient();
+    }
+
+    private static async Task<string> SendAsync(HttpClient client, HttpMethod method, string path, string? cookie)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task The_ordinary_session_pattern_keeps_its_data_across_instances()
+    {
+        HttpClient one = await StartAsync(Adaptor);
+        HttpClient two = await StartAsync(NewAdaptorOnSameStore() ?? Adaptor);
+
+        using var first = new HttpRequestMessage(HttpMethod.Post, "/session/alpha");
+        using HttpResponseMessage issued = await one.SendAsync(first);
+        Assert.Equal(HttpStatusCode.NoContent, issued.StatusCode);
+        string cookie = Assert.Single(issued.Headers.GetValues("Set-Cookie")).Split(';')[0];
+
+        // The other instance loads the session synchronously from the shared store.
+        Assert.Equal("alpha", await SendAsync(two, HttpMethod.Get, "/session", cookie));
+        await SendAsync(two, HttpMethod.Post, "/session/beta", cookie);
+        Assert.Equal("beta", await SendAsync(one, HttpMethod.Get, "/session", cookie));
+        Assert.Equal("(none)", await SendAsync(one, HttpMethod.Get, "/session", cookie: null));
     }
 
     private HybridCache Hybrid(int instance) => _apps[instance].Services.GetRequiredService<HybridCache>();

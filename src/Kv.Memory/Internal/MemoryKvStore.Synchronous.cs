@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+
+namespace Kv.Internal;
+
+// The synchronous cores: the memory backend never waits, so these hold the code and the asynchronous cores return
+// their results as completed tasks.
+internal sealed partial class MemoryKvStore
+{
+    protected override KvValue GetCore(string key, bool includeDetails)
+    {
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return KvValue.Missing;
+        }
+
+        while (true)
+        {
+            long stamp = _kv.BeginRead();
+            KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
+            if (_kv.EndRead(stamp))
+            {
+                return value;
+            }
+        }
+    }
+
+    protected override void SetCore(string key, KvValue value, TimeSpan? ttl)
+    {
+        _kv.EnterWrite();
+        try
+        {
+            Set(key, value, ttl);
+        }
+        finally
+        {
+            _kv.ExitWrite();
+        }
+    }
+
+    protected override bool DeleteCore(string key)
+    {
+        ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
+        if (table is null)
+        {
+            return false;
+        }
+
+        _kv.EnterWrite();
+        try
+        {
+            return Delete(table, key);
+        }
+        finally
+        {
+            _kv.ExitWrite();
+        }
+    }
+
+    protected override bool ExpireCore(string key, TimeSpan ttl) =>
+        ChangeExpiry(key, now => Deadline(now, ttl), requireTtl: false);
+}
