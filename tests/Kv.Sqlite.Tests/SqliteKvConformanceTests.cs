@@ -7,3 +7,6 @@ public sealed class SqliteKvConformanceTests() : KvConformanceTests(new SqliteTe
 
 /// <summary>The shared Kv contract on <see cref="SqliteKv"/> with <see cref="SqliteDurability.Normal"/>.</summary>
 public sealed class SqliteKvNormalDurabilityConformanceTests() : KvConformanceTests(new SqliteTestBackend(SqliteDurability.Normal));
+
+/// <summary>The fuzz test of bad input on <see cref="SqliteKv"/>, against <see cref="MemoryKv"/>.</summary>
+public sealed class SqliteKvBadInputFuzzTests() : KvBadInputFuzzTests(new SqliteTestBackend(SqliteDurability.Full));

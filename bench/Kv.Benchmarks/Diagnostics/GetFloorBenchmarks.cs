@@ -108,5 +108,13 @@ public class GetFloorBenchmarks
 
         protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
+
+        protected override KvValue GetCore(string key, bool includeDetails) => _value;
+
+        protected override void SetCore(string key, KvValue value, TimeSpan? ttl) => throw new NotSupportedException();
+
+        protected override bool DeleteCore(string key) => throw new NotSupportedException();
+
+        protected override bool ExpireCore(string key, TimeSpan ttl) => throw new NotSupportedException();
     }
 }

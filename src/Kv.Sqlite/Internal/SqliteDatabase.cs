@@ -115,6 +115,26 @@ internal sealed class SqliteDatabase : IDisposable
         return item.Task;
     }
 
+    /// <summary>
+    /// Queues a write for the writer thread and blocks the calling thread until the transaction holding it committed:
+    /// the path of the synchronous API. The work runs on the dedicated writer thread, so the caller waits on an event
+    /// that thread sets, not on a task; the write is bounded by <see cref="BusyTimeout"/> like every other.
+    /// </summary>
+    public T Write<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write)
+    {
+        using var item = new SqliteBlockingWrite<T>(operation, write);
+        try
+        {
+            _writes.Add(item, CancellationToken.None);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteKv));
+        }
+
+        return item.Wait();
+    }
+
     /// <summary>Runs a read on a pooled connection, inside one read transaction (one snapshot).</summary>
     public T Read<T>(string operation, Func<SqliteConnectionLease, T> read)
     {

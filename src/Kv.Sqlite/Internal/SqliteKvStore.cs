@@ -148,11 +148,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     }
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
-        {
-            s.Store.Upsert(lease, s.Key, s.Value.Payload!, s.Store.Deadline(s.Ttl), s.Value.Metadata, context.NextVersion());
-            return true;
-        }, cancellationToken);
+        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), cancellationToken);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         WriteAsync("SetIfNotExists", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
@@ -194,14 +190,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
-        WriteAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) =>
-        {
-            long now = s.Store.Now();
-            SqliteCommand command = lease.Command($"UPDATE kv SET expires_at = $exp WHERE ns = $ns AND key = $key AND {Live}");
-            s.Store.Bind(command, s.Key, now);
-            command.Parameters.AddWithValue("$exp", now + s.Ttl.Ticks);
-            return command.ExecuteNonQuery() == 1;
-        }, cancellationToken);
+        WriteAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
         WriteAsync("Persist", (Store: this, Key: key), static (lease, _, s) =>

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Kv.Internal;
 
 /// <summary>What a write sees of its group's transaction: the version counter of the file.</summary>
@@ -60,4 +62,48 @@ internal sealed class SqliteWrite<T>(string operation, Func<SqliteConnectionLeas
     }
 
     public override void Cancel() => _completion.TrySetCanceled(CancellationToken);
+}
+
+/// <summary>A write of the synchronous API: the caller's thread waits for the outcome on an event.</summary>
+internal sealed class SqliteBlockingWrite<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write)
+    : SqliteWrite(operation, CancellationToken.None), IDisposable
+{
+    private readonly ManualResetEventSlim _done = new();
+    private T? _result;
+    private Exception? _failure;
+    private int _signalled;
+
+    public override void Run(SqliteConnectionLease connection, SqliteWriteContext context) => _result = write(connection, context);
+
+    public override void Complete() => Signal(failure: null);
+
+    // A write that failed alone is released at once (its savepoint was undone); a later failure of its group, or the
+    // group's completion, changes nothing for it, exactly as for the asynchronous writes' first-wins task.
+    public override void Fail(Exception exception) => Signal(exception);
+
+    // Never cancelled: it carries no token.
+    public override void Cancel() => Signal(new OperationCanceledException());
+
+    private void Signal(Exception? failure)
+    {
+        if (Interlocked.Exchange(ref _signalled, 1) == 0)
+        {
+            _failure = failure;
+            _done.Set();
+        }
+    }
+
+    /// <summary>Blocks until the write's group committed (or failed), then returns its result or throws its failure.</summary>
+    public T Wait()
+    {
+        _done.Wait();
+        if (_failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(_failure);
+        }
+
+        return _result!;
+    }
+
+    public void Dispose() => _done.Dispose();
 }
