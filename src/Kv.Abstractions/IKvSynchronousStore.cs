@@ -48,4 +48,15 @@ public interface IKvSynchronousStore
     /// <returns>Whether the key existed.</returns>
     /// <exception cref="KvException">As <see cref="IKvStore.ExpireAsync(string, TimeSpan, CancellationToken)"/>.</exception>
     bool Expire(string key, TimeSpan ttl);
+
+    /// <summary>
+    /// Lists this namespace's keys that satisfy a query, a page at a time; see
+    /// <see cref="IKvStore.ListAsync(KvListQuery, CancellationToken)"/>. The same validation, order, paging and cursors
+    /// (a cursor of either method continues with the other).
+    /// </summary>
+    /// <param name="query">The prefix, pattern, range, page size and cursor.</param>
+    /// <returns>A page of keys and the cursor of the next page (<see langword="null"/> on the last page).</returns>
+    /// <exception cref="KvException">As <see cref="IKvStore.ListAsync(KvListQuery, CancellationToken)"/>
+    /// (<see cref="KvErrorCode.InvalidArgument"/> for a bad limit, cursor, bound or pattern).</exception>
+    KvListResult List(KvListQuery query);
 }

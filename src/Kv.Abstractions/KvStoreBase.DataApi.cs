@@ -372,6 +372,12 @@ public abstract partial class KvStoreBase
     {
         // One key more than the page, to know whether another page exists.
         IReadOnlyList<KvKeyInfo> keys = await Instrumented("list", static (s, r, ct) => s.ListCoreAsync(r, ct), request, cancellationToken).ConfigureAwait(false);
+        return ToPage(keys, limit);
+    }
+
+    // The backend returned up to limit + 1 keys: the extra key only says that another page exists.
+    private static KvListResult ToPage(IReadOnlyList<KvKeyInfo> keys, int limit)
+    {
         if (keys.Count <= limit)
         {
             return new KvListResult(keys, cursor: null);

@@ -50,6 +50,12 @@ public abstract partial class KvStoreBase : IKvSynchronousStore
         return MeasureSync(Operations.Expire, static (s, a) => s.ExpireCore(a.key, a.normalized), (key, normalized));
     }
 
+    KvListResult IKvSynchronousStore.List(KvListQuery query)
+    {
+        KvListRequest request = ToRequest(query, forCount: false);
+        return ToPage(MeasureSync("list", static (s, r) => s.ListCore(r), request), query.Limit);
+    }
+
     /// <summary>Reads a key synchronously; the counterpart of <see cref="GetCoreAsync(string, bool, CancellationToken)"/>.</summary>
     /// <param name="key">The validated key.</param>
     /// <param name="includeDetails">As for <see cref="GetCoreAsync(string, bool, CancellationToken)"/>.</param>
@@ -76,6 +82,12 @@ public abstract partial class KvStoreBase : IKvSynchronousStore
     /// <returns>Whether the key existed.</returns>
     /// <remarks>Implement it with the client's own synchronous calls: never block on an asynchronous operation.</remarks>
     protected abstract bool ExpireCore(string key, TimeSpan ttl);
+
+    /// <summary>Lists keys synchronously; the counterpart of <see cref="ListCoreAsync(KvListRequest, CancellationToken)"/>.</summary>
+    /// <param name="request">The validated request: prefix, pattern, bounds and limit.</param>
+    /// <returns>Up to <see cref="KvListRequest.Limit"/> live matching keys in <see cref="KvKeyComparer"/> order.</returns>
+    /// <remarks>Implement it with the client's own synchronous calls: never block on an asynchronous operation.</remarks>
+    protected abstract IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request);
 
     private KvValue ReadSync(string operation, string key, bool includeDetails)
     {

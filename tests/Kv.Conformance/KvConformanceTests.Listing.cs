@@ -10,17 +10,7 @@ public abstract partial class KvConformanceTests
         string? cursor = null;
         do
         {
-            KvListResult page = await store.ListAsync(new KvListQuery
-            {
-                Prefix = query.Prefix,
-                Pattern = query.Pattern,
-                Start = query.Start,
-                StartInclusive = query.StartInclusive,
-                End = query.End,
-                EndInclusive = query.EndInclusive,
-                Limit = query.Limit,
-                Cursor = cursor,
-            });
+            KvListResult page = await store.ListAsync(WithCursor(query, cursor));
             Assert.True(page.Keys.Count <= query.Limit);
             Assert.Equal(page.Cursor is null, page.ListComplete);
             keys.AddRange(page.Keys.Select(k => k.Name));

@@ -69,4 +69,141 @@ public abstract partial class KvConformanceTests
         Assert.Equal("before", entry?.Value);
         Assert.Null(entry?.ExpiresAt);
     }
+
+    [Fact]
+    public async Task Synchronous_list_returns_the_same_pages_as_the_asynchronous_list()
+    {
+        string[] names = ["a", "a/1", "a/2", "a/3", "ab", "b", "b/x", "c", "c:1", "\u00e9", "\U0001F600", "\uE000", "z"];
+        for (int i = 0; i < names.Length; i++)
+        {
+            await Root.SetAsync(names[i], i, new KvSetOptions { Ttl = i % 3 == 0 ? Ttl : null, Metadata = i % 2 == 0 ? new { n = i } : null });
+        }
+
+        KvListQuery[] queries =
+        [
+            new KvListQuery(),
+            new KvListQuery { Limit = 1 },
+            new KvListQuery { Limit = 4 },
+            new KvListQuery { Prefix = "a", Limit = 2 },
+            new KvListQuery { Pattern = "?/*", Limit = 2 },
+            new KvListQuery { Pattern = "*1" },
+            new KvListQuery { Start = "ab", End = "c:1", EndInclusive = true, Limit = 2 },
+            new KvListQuery { Prefix = "none" },
+        ];
+
+        foreach (KvListQuery query in queries)
+        {
+            string? asyncCursor = null;
+            int pages = 0;
+            do
+            {
+                KvListResult expected = await Root.ListAsync(WithCursor(query, asyncCursor));
+                KvListResult actual = Root.Synchronous.List(WithCursor(query, asyncCursor));
+                Assert.Equal(expected.Keys.Select(k => k.Name), actual.Keys.Select(k => k.Name));
+                Assert.Equal(expected.Keys.Select(k => k.Metadata?.GetRawText()), actual.Keys.Select(k => k.Metadata?.GetRawText()));
+                Assert.Equal(expected.Keys.Select(k => k.ExpiresAt is null), actual.Keys.Select(k => k.ExpiresAt is null));
+                for (int i = 0; i < expected.Keys.Count; i++)
+                {
+                    if (expected.Keys[i].ExpiresAt is { } at)
+                    {
+                        Assert.InRange(actual.Keys[i].ExpiresAt!.Value, at - Backend.ExpiryPrecision - TimeSpan.FromSeconds(1), at + Backend.ExpiryPrecision + TimeSpan.FromSeconds(1));
+                    }
+                }
+
+                Assert.Equal(expected.Cursor, actual.Cursor);
+                Assert.Equal(expected.ListComplete, actual.ListComplete);
+                asyncCursor = expected.Cursor;
+                pages++;
+            }
+            while (asyncCursor is not null && pages < 100);
+
+            Assert.Null(asyncCursor);
+        }
+    }
+
+    [Fact]
+    public async Task Synchronous_list_pages_through_every_key_once_in_order_and_skips_expired_ones()
+    {
+        var written = new List<string>();
+        for (int i = 0; i < 23; i++)
+        {
+            string key = "k" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture);
+            Root.Synchronous.Set(key, i);
+            written.Add(key);
+        }
+
+        Root.Synchronous.Set("gone", 1, new KvSetOptions { Ttl = Ttl });
+        Assert.Equal(24, Root.Synchronous.List(new KvListQuery()).Keys.Count);
+        await AdvanceToJustBefore(Ttl);
+        await AdvanceOverTheEdge();
+
+        var listed = new List<string>();
+        string? cursor = null;
+        int pages = 0;
+        do
+        {
+            KvListResult page = Root.Synchronous.List(new KvListQuery { Limit = 5, Cursor = cursor });
+            Assert.InRange(page.Keys.Count, 1, 5);
+            Assert.Equal(page.Cursor is null, page.ListComplete);
+            listed.AddRange(page.Keys.Select(k => k.Name));
+            cursor = page.Cursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(written, listed);
+        Assert.Equal(5, pages);
+        Assert.Equal(written, await AllPages(Root, new KvListQuery { Limit = 7 }));
+
+        // A synchronous cursor continues an asynchronous listing, and the other way round.
+        KvListResult first = Root.Synchronous.List(new KvListQuery { Limit = 10 });
+        KvListResult second = await Root.ListAsync(new KvListQuery { Limit = 10, Cursor = first.Cursor });
+        KvListResult third = Root.Synchronous.List(new KvListQuery { Limit = 10, Cursor = second.Cursor });
+        Assert.Equal(written, first.Keys.Concat(second.Keys).Concat(third.Keys).Select(k => k.Name));
+        Assert.True(third.ListComplete);
+    }
+
+    [Fact]
+    public async Task Synchronous_list_refuses_bad_arguments_like_the_asynchronous_list()
+    {
+        IKvSynchronousStore sync = Root.Synchronous;
+        await Root.SetAsync("k", 1);
+
+        KvListQuery[] bad =
+        [
+            new KvListQuery { Limit = 0 },
+            new KvListQuery { Limit = -1 },
+            new KvListQuery { Limit = KvListQuery.DefaultLimit + 1 },
+            new KvListQuery { Limit = int.MaxValue },
+            new KvListQuery { Cursor = "garbage" },
+            new KvListQuery { Cursor = "!!!" },
+            new KvListQuery { Prefix = "lone\ud800" },
+            KvListQuery.Range("\udc00", null),
+            KvListQuery.Range(null, "x\ud83d"),
+            new KvListQuery { Pattern = "[a" },
+            new KvListQuery { Pattern = "\\" },
+        ];
+        foreach (KvListQuery query in bad)
+        {
+            KvException asyncError = await Assert.ThrowsAsync<KvException>(() => Root.ListAsync(query).AsTask());
+            KvException syncError = Assert.Throws<KvException>(() => sync.List(query));
+            Assert.Equal(KvErrorCode.InvalidArgument, syncError.Code);
+            Assert.Equal(asyncError.Code, syncError.Code);
+        }
+
+        Assert.Throws<ArgumentNullException>(() => sync.List(null!));
+        Assert.Equal(["k"], sync.List(new KvListQuery()).Keys.Select(k => k.Name));
+    }
+
+    private static KvListQuery WithCursor(KvListQuery query, string? cursor) => new()
+    {
+        Prefix = query.Prefix,
+        Pattern = query.Pattern,
+        Start = query.Start,
+        StartInclusive = query.StartInclusive,
+        End = query.End,
+        EndInclusive = query.EndInclusive,
+        Limit = query.Limit,
+        Cursor = cursor,
+    };
 }

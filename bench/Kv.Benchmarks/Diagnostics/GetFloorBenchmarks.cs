@@ -116,5 +116,7 @@ public class GetFloorBenchmarks
         protected override bool DeleteCore(string key) => throw new NotSupportedException();
 
         protected override bool ExpireCore(string key, TimeSpan ttl) => throw new NotSupportedException();
+
+        protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request) => throw new NotSupportedException();
     }
 }

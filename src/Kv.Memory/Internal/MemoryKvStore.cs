@@ -108,7 +108,10 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     protected override ValueTask<long> CountCoreAsync(KvListRequest request, CancellationToken cancellationToken) =>
         new(ReadLive((key, _, count) => request.Matches(key) ? count + 1 : count, 0L));
 
-    protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
+    protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken) =>
+        new(ListCore(request));
+
+    protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request)
     {
         // O(n log limit): one pass over the namespace keeps the `limit` smallest matching keys in a max-heap.
         var heap = new PriorityQueue<(string Key, MemoryEntry Entry), string>(request.Limit + 1, Comparer<string>.Create((a, b) => KvKeyComparer.Instance.Compare(b, a)));
@@ -135,7 +138,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             keys[i] = new KvKeyInfo(key, entry.HasTtl ? new DateTimeOffset(entry.ExpiresAtTicks, TimeSpan.Zero) : null, ParseMetadata(entry.Metadata));
         }
 
-        return new(keys);
+        return keys;
     }
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)

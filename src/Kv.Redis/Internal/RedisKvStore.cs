@@ -205,23 +205,32 @@ internal sealed partial class RedisKvStore : KvStoreBase
     protected override async ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
     {
         var keys = new List<KvKeyInfo>(Math.Min(request.Limit, MaxChunk));
-        if (request.Limit <= 0)
+        if (request.Limit > 0)
         {
-            return keys;
+            await ScanAsync("List", request, ListMode.Info, ListVisitor(keys, request.Limit), cancellationToken).ConfigureAwait(false);
         }
 
-        await ScanAsync(
-            "List",
-            request,
-            ListMode.Info,
-            (key, expiresAt, record) =>
-            {
-                keys.Add(new KvKeyInfo(key, expiresAt, ParseMetadata(IndexRecord.Parse(record).Metadata)));
-                return keys.Count < request.Limit;
-            },
-            cancellationToken).ConfigureAwait(false);
         return keys;
     }
+
+    protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request)
+    {
+        var keys = new List<KvKeyInfo>(Math.Min(request.Limit, MaxChunk));
+        if (request.Limit > 0)
+        {
+            Scan("List", request, ListMode.Info, ListVisitor(keys, request.Limit));
+        }
+
+        return keys;
+    }
+
+    // Collects listed keys with their expiry and metadata, up to the limit.
+    private static Func<string, DateTimeOffset?, byte[]?, bool> ListVisitor(List<KvKeyInfo> keys, int limit) =>
+        (key, expiresAt, record) =>
+        {
+            keys.Add(new KvKeyInfo(key, expiresAt, ParseMetadata(IndexRecord.Parse(record).Metadata)));
+            return keys.Count < limit;
+        };
 
     protected override async ValueTask<long> CountCoreAsync(KvListRequest request, CancellationToken cancellationToken)
     {
@@ -425,69 +434,102 @@ internal sealed partial class RedisKvStore : KvStoreBase
     {
         RedisValue min = LowerRange(request);
         RedisValue max = UpperRange(request);
-        int chunk = request is null || request.Limit == int.MaxValue ? MaxChunk : Math.Clamp(request.Limit, 16, MaxChunk);
-        RedisValue modeName = mode == ListMode.Name ? "name" : "info";
-        int stride = mode == ListMode.Name ? 1 : 3;
+        int chunk = ScanChunkSize(request);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             RedisResult result = await EvaluateAsync(
-                operation, RedisScripts.List, [_layout.Ordered, _layout.Expiry, _layout.Index], [min, max, chunk, modeName], CommandFlags.None, cancellationToken)
+                operation, RedisScripts.List, [_layout.Ordered, _layout.Expiry, _layout.Index], [min, max, chunk, ListModeName(mode)], CommandFlags.None, cancellationToken)
                 .ConfigureAwait(false);
-            if ((RedisResult[]?)result is not { Length: >= 3 } reply || (reply.Length - 3) % stride != 0)
-            {
-                throw UnexpectedReply(operation);
-            }
-
-            long redisNow = (long)reply[0];
-            long scanned = (long)reply[1];
-            DateTimeOffset appNow = _kv.TimeProvider.GetUtcNow();
-            for (int i = 3; i < reply.Length; i += stride)
-            {
-                string key = Encoding.UTF8.GetString((byte[]?)reply[i] ?? throw UnexpectedReply(operation));
-                if (request is not null)
-                {
-                    // Keys come in order: past the upper bound, or past every key with the prefix, nothing more matches.
-                    if (!request.IsBelowUpperBound(key)
-                        || (!key.StartsWith(request.Prefix, StringComparison.Ordinal) && KvKeyComparer.Instance.Compare(key, request.Prefix) > 0))
-                    {
-                        return;
-                    }
-
-                    if (!request.Matches(key))
-                    {
-                        continue;
-                    }
-                }
-
-                DateTimeOffset? expiresAt = null;
-                byte[]? record = null;
-                if (stride == 3)
-                {
-                    string? expiry = (string?)reply[i + 1];
-                    if (!string.IsNullOrEmpty(expiry))
-                    {
-                        long at = (long)double.Parse(expiry, NumberStyles.Float, CultureInfo.InvariantCulture);
-                        expiresAt = appNow.AddMilliseconds(at - redisNow);
-                    }
-
-                    record = (byte[]?)reply[i + 2];
-                }
-
-                if (!visit(key, expiresAt, record))
-                {
-                    return;
-                }
-            }
-
-            if (scanned < chunk)
+            if (!VisitChunk(operation, request, mode, chunk, result, visit, ref min))
             {
                 return;
             }
-
-            // The next chunk starts after the last member this one scanned, live or not.
-            min = Concat((byte)'(', (byte[]?)reply[2] ?? throw UnexpectedReply(operation));
         }
+    }
+
+    /// <summary>The synchronous <see cref="ScanAsync"/>: the same script and chunks, through the synchronous API.</summary>
+    private void Scan(string operation, KvListRequest request, ListMode mode, Func<string, DateTimeOffset?, byte[]?, bool> visit)
+    {
+        RedisValue min = LowerRange(request);
+        RedisValue max = UpperRange(request);
+        int chunk = ScanChunkSize(request);
+        while (true)
+        {
+            RedisResult result = Evaluate(
+                operation, RedisScripts.List, [_layout.Ordered, _layout.Expiry, _layout.Index], [min, max, chunk, ListModeName(mode)], CommandFlags.None);
+            if (!VisitChunk(operation, request, mode, chunk, result, visit, ref min))
+            {
+                return;
+            }
+        }
+    }
+
+    private static int ScanChunkSize(KvListRequest? request) =>
+        request is null || request.Limit == int.MaxValue ? MaxChunk : Math.Clamp(request.Limit, 16, MaxChunk);
+
+    private static RedisValue ListModeName(ListMode mode) => mode == ListMode.Name ? "name" : "info";
+
+    // Visits the keys of one chunk of the List script's reply. Returns false when the scan is over; otherwise moves
+    // min past the last member this chunk scanned.
+    private bool VisitChunk(
+        string operation, KvListRequest? request, ListMode mode, int chunk, RedisResult result, Func<string, DateTimeOffset?, byte[]?, bool> visit, ref RedisValue min)
+    {
+        int stride = mode == ListMode.Name ? 1 : 3;
+        if ((RedisResult[]?)result is not { Length: >= 3 } reply || (reply.Length - 3) % stride != 0)
+        {
+            throw UnexpectedReply(operation);
+        }
+
+        long redisNow = (long)reply[0];
+        long scanned = (long)reply[1];
+        DateTimeOffset appNow = _kv.TimeProvider.GetUtcNow();
+        for (int i = 3; i < reply.Length; i += stride)
+        {
+            string key = Encoding.UTF8.GetString((byte[]?)reply[i] ?? throw UnexpectedReply(operation));
+            if (request is not null)
+            {
+                // Keys come in order: past the upper bound, or past every key with the prefix, nothing more matches.
+                if (!request.IsBelowUpperBound(key)
+                    || (!key.StartsWith(request.Prefix, StringComparison.Ordinal) && KvKeyComparer.Instance.Compare(key, request.Prefix) > 0))
+                {
+                    return false;
+                }
+
+                if (!request.Matches(key))
+                {
+                    continue;
+                }
+            }
+
+            DateTimeOffset? expiresAt = null;
+            byte[]? record = null;
+            if (stride == 3)
+            {
+                string? expiry = (string?)reply[i + 1];
+                if (!string.IsNullOrEmpty(expiry))
+                {
+                    long at = (long)double.Parse(expiry, NumberStyles.Float, CultureInfo.InvariantCulture);
+                    expiresAt = appNow.AddMilliseconds(at - redisNow);
+                }
+
+                record = (byte[]?)reply[i + 2];
+            }
+
+            if (!visit(key, expiresAt, record))
+            {
+                return false;
+            }
+        }
+
+        if (scanned < chunk)
+        {
+            return false;
+        }
+
+        // The next chunk starts after the last member this one scanned, live or not.
+        min = Concat((byte)'(', (byte[]?)reply[2] ?? throw UnexpectedReply(operation));
+        return true;
     }
 
     private RedisValue[] WriteArguments(string key, KvValue value, TimeSpan? ttl, string mode) =>

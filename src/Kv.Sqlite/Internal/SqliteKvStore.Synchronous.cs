@@ -19,6 +19,25 @@ internal sealed partial class SqliteKvStore
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
         Db.Write("Expire", (lease, _) => Expire(lease, key, ttl));
 
+    protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request) =>
+        Db.ReadSnapshot("List", lease => List(lease, request));
+
+    private IReadOnlyList<KvKeyInfo> List(SqliteConnectionLease lease, KvListRequest request)
+    {
+        if (request.Limit <= 0)
+        {
+            return Array.Empty<KvKeyInfo>();
+        }
+
+        var keys = new List<KvKeyInfo>(Math.Min(request.Limit, ScanChunk));
+        Scan(lease, request, (key, expiresAt, meta) =>
+        {
+            keys.Add(new KvKeyInfo(key, expiresAt is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null, ParseMetadata(meta)));
+            return keys.Count < request.Limit;
+        });
+        return keys;
+    }
+
     private bool Set(SqliteConnectionLease lease, SqliteWriteContext context, string key, KvValue value, TimeSpan? ttl)
     {
         Upsert(lease, key, value.Payload!, Deadline(ttl), value.Metadata, context.NextVersion());

@@ -128,24 +128,8 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         });
     }
 
-    protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
-    {
-        if (request.Limit <= 0)
-        {
-            return new(Array.Empty<KvKeyInfo>());
-        }
-
-        return ReadSnapshotAsync<(SqliteKvStore Store, KvListRequest Request), IReadOnlyList<KvKeyInfo>>("List", (Store: this, Request: request), static (lease, s) =>
-        {
-            var keys = new List<KvKeyInfo>(Math.Min(s.Request.Limit, ScanChunk));
-            s.Store.Scan(lease, s.Request, (key, expiresAt, meta) =>
-            {
-                keys.Add(new KvKeyInfo(key, expiresAt is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null, ParseMetadata(meta)));
-                return keys.Count < s.Request.Limit;
-            });
-            return keys;
-        });
-    }
+    protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken) =>
+        ReadSnapshotAsync("List", (Store: this, Request: request), static (lease, s) => s.Store.List(lease, s.Request));
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), cancellationToken);

@@ -282,6 +282,24 @@ public sealed class PortableKvAdaptor : AtomicKvAdaptor
             return await transaction.CommitAsync(cancellationToken);
         }
 
+        protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request)
+        {
+            var keys = new List<KvKeyInfo>();
+            string? cursor = null;
+            while (keys.Count < request.Limit)
+            {
+                KvListResult page = Data.Synchronous.List(PageQuery(request, request.Limit - keys.Count, cursor));
+                keys.AddRange(page.Keys);
+                cursor = page.Cursor;
+                if (cursor is null)
+                {
+                    break;
+                }
+            }
+
+            return keys;
+        }
+
         // The request's keys, in order, a page of the wrapped store's listing at a time, up to its limit.
         private async IAsyncEnumerable<KvKeyInfo> ListAllAsync(KvListRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
         {
@@ -289,19 +307,7 @@ public sealed class PortableKvAdaptor : AtomicKvAdaptor
             string? cursor = null;
             while (left > 0)
             {
-                KvListResult page = await Data.ListAsync(
-                    new KvListQuery
-                    {
-                        Prefix = request.Prefix.Length == 0 ? null : request.Prefix,
-                        Pattern = request.Pattern?.Text,
-                        Start = request.LowerBound,
-                        StartInclusive = request.LowerInclusive,
-                        End = request.UpperBound,
-                        EndInclusive = request.UpperInclusive,
-                        Limit = Math.Min(left, KvListQuery.DefaultLimit),
-                        Cursor = cursor,
-                    },
-                    cancellationToken);
+                KvListResult page = await Data.ListAsync(PageQuery(request, left, cursor), cancellationToken);
                 foreach (KvKeyInfo key in page.Keys)
                 {
                     yield return key;
@@ -315,6 +321,20 @@ public sealed class PortableKvAdaptor : AtomicKvAdaptor
                 }
             }
         }
+
+        // The wrapped store's query for the next page of a request, of at most `left` keys.
+        private static KvListQuery PageQuery(KvListRequest request, int left, string? cursor) =>
+            new()
+            {
+                Prefix = request.Prefix.Length == 0 ? null : request.Prefix,
+                Pattern = request.Pattern?.Text,
+                Start = request.LowerBound,
+                StartInclusive = request.LowerInclusive,
+                End = request.UpperBound,
+                EndInclusive = request.UpperInclusive,
+                Limit = Math.Min(left, KvListQuery.DefaultLimit),
+                Cursor = cursor,
+            };
 
         private static void AddSet(KvTransaction transaction, IAtomicKvStore store, string key, KvValue value, TimeSpan? ttl)
         {
