@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Kv.Internal;
 
 /// <summary>
-/// Kv.AspNetCore's log messages: locks and health (event ids 4001-4099) and rate limiters (4101-4103). None of them
+/// Kv.AspNetCore's log messages: locks and health (event ids 4001-4099), rate limiters (4101-4103), Data Protection
+/// (4201) and output caching (4301). None of them
 /// carries a key, a lock name, a partition key (usually a client's address) or a value.
 /// </summary>
 internal static partial class AspNetCoreLog
@@ -39,4 +40,8 @@ internal static partial class AspNetCoreLog
     [LoggerMessage(EventId = RejectedEventId, EventName = "KvRateLimiterRejected", Level = LogLevel.Debug,
         Message = "A Kv {Algorithm} rate limiter rejected {Permits} permit(s); retry after {RetryAfter}.")]
     public static partial void Rejected(ILogger logger, string algorithm, int permits, TimeSpan retryAfter);
+
+    [LoggerMessage(EventId = 4201, EventName = "KvDataProtectionDeleteFailed", Level = LogLevel.Error,
+        Message = "Deleting an element of the Data Protection key ring from Kv failed; the remaining deletions were skipped.")]
+    public static partial void DataProtectionDeleteFailed(ILogger logger, Exception exception);
 }

@@ -1,4 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Kv.Internal;
 using Microsoft.AspNetCore.OutputCaching;
@@ -13,8 +17,11 @@ namespace Kv;
 /// <remarks>
 /// <para><b>Layout.</b> Each response is one entry <c>e-{key}</c> whose TTL is the <c>validFor</c> the middleware
 /// gives. Each tag that was ever evicted has a record <c>t-{tag}</c> holding a random token, rewritten by each eviction.
-/// A response's metadata holds, for each of its tags, the token the tag had just before the response was written
-/// (empty for a tag never evicted). A read serves a response only while all its tags still have those tokens.</para>
+/// A tagged response's value starts with the names of its tag records (length-prefixed UTF-8), followed by the response;
+/// its metadata holds only the header's length and a SHA-256 digest of each tag record with the token it had just
+/// before the response was written (empty for a tag never evicted), so the metadata stays a few dozen bytes whatever
+/// the number or length of the tags. A read serves a response only while the digest of its tags' current tokens is
+/// still the same.</para>
 /// <para><b>Cost.</b> <see cref="EvictByTagAsync"/> is one write, whatever the number of entries with the tag (the
 /// framework's Redis store instead walks a per-tag set of keys). <see cref="GetAsync"/> is one read, plus one batch read
 /// of the tag records for a response that has tags. <see cref="SetAsync"/> is one batch read of the tag records plus one
@@ -27,7 +34,8 @@ namespace Kv;
 /// </remarks>
 public sealed class KvOutputCacheStore : IOutputCacheStore
 {
-    private const string TagsProperty = "tags";
+    private const string HeaderProperty = "h";
+    private const string DigestProperty = "d";
     private readonly IKvStore _store;
 
     /// <summary>Creates a store on the namespace <see cref="KvOutputCacheOptions.Namespace"/> of <paramref name="adaptor"/>.</summary>
@@ -65,30 +73,28 @@ public sealed class KvOutputCacheStore : IOutputCacheStore
             return null;
         }
 
-        if (entry.Metadata is { ValueKind: JsonValueKind.Object } metadata
-            && metadata.TryGetProperty(TagsProperty, out JsonElement tags)
-            && tags.ValueKind == JsonValueKind.Object)
+        if (entry.Metadata is not { ValueKind: JsonValueKind.Object } metadata)
         {
-            var written = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (JsonProperty tag in tags.EnumerateObject())
-            {
-                written[tag.Name] = tag.Value.GetString() ?? string.Empty;
-            }
+            return entry.Value;
+        }
 
-            IReadOnlyDictionary<string, string?> current =
-                await _store.GetManyAsync<string>(written.Keys, cancellationToken).ConfigureAwait(false);
-            foreach (KeyValuePair<string, string> tag in written)
+        // A tagged response: served only while its tags' tokens are the ones it was written with. An entry whose
+        // header does not parse (another layout) is not served either.
+        if (metadata.TryGetProperty(HeaderProperty, out JsonElement headerLength)
+            && metadata.TryGetProperty(DigestProperty, out JsonElement digest)
+            && headerLength.TryGetInt32(out int length)
+            && entry.Value is { } stored
+            && TryReadTagKeys(stored, length, out string[]? tagKeys))
+        {
+            IReadOnlyDictionary<string, string?> current = await _store.GetManyAsync<string>(tagKeys, cancellationToken).ConfigureAwait(false);
+            if (string.Equals(Digest(tagKeys, current), digest.GetString(), StringComparison.Ordinal))
             {
-                string now = current.TryGetValue(tag.Key, out string? token) && token is not null ? token : string.Empty;
-                if (!string.Equals(now, tag.Value, StringComparison.Ordinal))
-                {
-                    await _store.DeleteAsync(entryKey, cancellationToken).ConfigureAwait(false);
-                    return null;
-                }
+                return stored.AsSpan(length).ToArray();
             }
         }
 
-        return entry.Value;
+        await _store.DeleteAsync(entryKey, cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
     /// <inheritdoc />
@@ -101,10 +107,12 @@ public sealed class KvOutputCacheStore : IOutputCacheStore
         JsonElement? metadata = null;
         if (tags is { Length: > 0 })
         {
-            string[] tagKeys = [.. tags.Where(t => t is not null).Select(TagKey).Distinct(StringComparer.Ordinal)];
+            string[] tagKeys = [.. tags.Where(t => t is not null).Select(TagKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
             IReadOnlyDictionary<string, string?> current =
                 await _store.GetManyAsync<string>(tagKeys, cancellationToken).ConfigureAwait(false);
-            metadata = Metadata(tagKeys, current);
+            byte[] header = WriteTagKeys(tagKeys);
+            metadata = Metadata(header.Length, Digest(tagKeys, current));
+            value = [.. header, .. value];
         }
 
         await _store.SetAsync(EntryKey(key), value, new KvSetOptions { Ttl = ttl, Metadata = metadata }, cancellationToken)
@@ -115,20 +123,79 @@ public sealed class KvOutputCacheStore : IOutputCacheStore
 
     private static string TagKey(string tag) => KvStoreKey.From("t-" + tag, KvKeyRules.MaxKeyLength, KvKeyRules.IsValidKey);
 
-    // Written as a JsonElement so the store's serializer options cannot rename the properties.
-    private static JsonElement Metadata(string[] tagKeys, IReadOnlyDictionary<string, string?> current)
+    // Each tag record's name as a 4-byte little-endian length and its UTF-8.
+    private static byte[] WriteTagKeys(string[] tagKeys)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + (tagKeys.Length * 48));
+        var buffer = new ArrayBufferWriter<byte>(tagKeys.Sum(k => 4 + Encoding.UTF8.GetByteCount(k)));
+        foreach (string tagKey in tagKeys)
+        {
+            WriteLengthPrefixed(buffer, tagKey);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static bool TryReadTagKeys(byte[] value, int length, [NotNullWhen(true)] out string[]? tagKeys)
+    {
+        tagKeys = null;
+        if (length < 0 || length > value.Length)
+        {
+            return false;
+        }
+
+        var keys = new List<string>();
+        ReadOnlySpan<byte> header = value.AsSpan(0, length);
+        while (header.Length > 0)
+        {
+            if (header.Length < 4)
+            {
+                return false;
+            }
+
+            int size = BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (size < 0 || size > header.Length - 4)
+            {
+                return false;
+            }
+
+            keys.Add(Encoding.UTF8.GetString(header.Slice(4, size)));
+            header = header[(4 + size)..];
+        }
+
+        tagKeys = [.. keys];
+        return true;
+    }
+
+    // SHA-256 over each tag record's name and current token (empty when the tag was never evicted), length-prefixed.
+    private static string Digest(string[] tagKeys, IReadOnlyDictionary<string, string?> current)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * tagKeys.Length);
+        foreach (string tagKey in tagKeys)
+        {
+            WriteLengthPrefixed(buffer, tagKey);
+            WriteLengthPrefixed(buffer, current.TryGetValue(tagKey, out string? token) && token is not null ? token : string.Empty);
+        }
+
+        return Convert.ToBase64String(SHA256.HashData(buffer.WrittenSpan));
+    }
+
+    private static void WriteLengthPrefixed(ArrayBufferWriter<byte> buffer, string text)
+    {
+        int size = Encoding.UTF8.GetByteCount(text);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), size);
+        buffer.Advance(4);
+        buffer.Advance(Encoding.UTF8.GetBytes(text, buffer.GetSpan(size)));
+    }
+
+    // Written as a JsonElement so the store's serializer options cannot rename the properties.
+    private static JsonElement Metadata(int headerLength, string digest)
+    {
+        var buffer = new ArrayBufferWriter<byte>(96);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteStartObject(TagsProperty);
-            foreach (string tagKey in tagKeys)
-            {
-                writer.WriteString(tagKey, current.TryGetValue(tagKey, out string? token) && token is not null ? token : string.Empty);
-            }
-
-            writer.WriteEndObject();
+            writer.WriteNumber(HeaderProperty, headerLength);
+            writer.WriteString(DigestProperty, digest);
             writer.WriteEndObject();
         }
 

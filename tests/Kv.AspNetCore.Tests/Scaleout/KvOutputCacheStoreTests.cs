@@ -67,6 +67,35 @@ public sealed class KvOutputCacheStoreTests
     }
 
     [Fact]
+    public async Task Many_long_tags_keep_the_metadata_small_and_each_tag_still_evicts()
+    {
+        KvOutputCacheStore store = NewStore();
+        string[] tags = [.. Enumerable.Range(0, 200).Select(i => i + new string('t', 250))];
+        await store.EvictByTagAsync(tags[7], default);
+        await store.SetAsync("a", [1, 2], tags, Minute, default);
+
+        KvEntry<byte[]>? entry = await _kv.Namespace("oc").GetEntryAsync<byte[]>("e-a");
+        Assert.InRange(entry!.Metadata!.Value.GetRawText().Length, 1, 100);
+        Assert.Equal([1, 2], await store.GetAsync("a", default));
+
+        await store.EvictByTagAsync(tags[199], default);
+        Assert.Null(await store.GetAsync("a", default));
+        Assert.False(await _kv.Namespace("oc").ExistsAsync("e-a"));
+    }
+
+    [Fact]
+    public async Task An_entry_with_a_broken_tag_header_is_not_served()
+    {
+        KvOutputCacheStore store = NewStore();
+        await store.SetAsync("a", [1, 2, 3], ["t"], Minute, default);
+        IKvStore ns = _kv.Namespace("oc");
+        KvEntry<byte[]>? entry = await ns.GetEntryAsync<byte[]>("e-a");
+        await ns.SetAsync("e-a", entry!.Value![2..], new KvSetOptions { Ttl = Minute, Metadata = entry.Metadata });
+
+        Assert.Null(await store.GetAsync("a", default));
+    }
+
+    [Fact]
     public async Task Invalid_arguments_are_refused()
     {
         KvOutputCacheStore store = NewStore();

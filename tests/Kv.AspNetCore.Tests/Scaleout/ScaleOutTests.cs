@@ -1,8 +1,10 @@
 using Kv.Conformance;
 using System.Net;
+using System.Xml.Linq;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OutputCaching;
@@ -13,31 +15,37 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kv.AspNetCore.Tests.Scaleout;
 
 /// <summary>
-/// Output caching and HybridCache on two application instances (two in-process hosts) that share one
-/// Kv store, through the framework's own middleware and services.
+/// Sessions, output caching, HybridCache and the Data Protection key ring on two application instances (two in-process
+/// hosts) that share one Kv store, through the framework's own middleware and services.
 /// </summary>
 public abstract class ScaleOutTests : IAsyncLifetime
 {
+    private const string KeyRingNamespace = "dp";
     private readonly List<WebApplication> _apps = [];
-
-    // One key ring for every instance, so a session cookie issued by one is read by the other (the session tests are
-    // about the session's data; the key ring is shared through Kv in the Data Protection tests).
-    private readonly EphemeralDataProtectionProvider _keyRing = new();
     private int _renders;
 
     protected abstract KvAdaptor Adaptor { get; }
 
-    /// <summary>Whether the backend survives a new adaptor (a restart of every instance); only a server does.</summary>
+    /// <summary>Another adaptor on the same store (another process's view), or <see langword="null"/> for memory,
+    /// whose instances can only share one adaptor.</summary>
     protected abstract KvAdaptor? NewAdaptorOnSameStore();
+
+    /// <summary>Stops every adaptor and opens the store anew, as a restart of every instance does; memory keeps its
+    /// one adaptor (its data lives only in the process).</summary>
+    protected abstract Task RestartStoreAsync();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public virtual async Task DisposeAsync()
+    public virtual async Task DisposeAsync() => await StopAppsAsync();
+
+    private async Task StopAppsAsync()
     {
         foreach (WebApplication app in _apps)
         {
             await app.DisposeAsync();
         }
+
+        _apps.Clear();
     }
 
     private async Task<HttpClient> StartAsync(KvAdaptor adaptor)
@@ -49,7 +57,8 @@ public abstract class ScaleOutTests : IAsyncLifetime
         builder.Services.AddKvOutputCache(o => o.Namespace = "oc");
         builder.Services.AddKvDistributedCache(o => o.Namespace = "hc");
         builder.Services.AddHybridCache();
-        builder.Services.AddSingleton<IDataProtectionProvider>(_keyRing);
+        // The key ring lives in Kv: a session cookie issued by one instance is read by the other only through it.
+        builder.Services.AddDataProtection().SetApplicationName("kv-scale-out").PersistKeysToKv(KeyRingNamespace);
         builder.Services.AddSession();
         WebApplication app = builder.Build();
         app.UseSession();
@@ -64,6 +73,12 @@ public abstract class ScaleOutTests : IAsyncLifetime
         });
         app.MapGet("/session", (HttpContext context) => context.Session.GetString("value") ?? "(none)").CacheOutput(p => p.NoCache());
         app.MapGet("/page", () => "render " + Interlocked.Increment(ref _renders)).CacheOutput(p => p.Tag("pages"));
+        app.MapGet("/tagged", () => "render " + Interlocked.Increment(ref _renders)).CacheOutput(p => p.Tag(ManyLongTags));
+        app.MapPost("/evict/{tag}", async (IOutputCacheStore store, string tag, CancellationToken ct) =>
+        {
+            await store.EvictByTagAsync(tag, ct);
+            return Results.NoContent();
+        });
         app.MapPost("/evict", async (IOutputCacheStore store, CancellationToken ct) =>
         {
             await store.EvictByTagAsync("pages", ct);
@@ -180,6 +195,143 @@ public abstract class ScaleOutTests : IAsyncLifetime
         Assert.All(results, r => Assert.Equal("made", r));
         Assert.Equal(1, factoryCalls);
     }
+
+    // 40 tags of 120 characters: one token per tag would take about 6 KiB of metadata, past Kv's 1 KiB limit.
+    private static readonly string[] ManyLongTags = [.. Enumerable.Range(0, 40).Select(i => "tag-" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture) + new string('x', 114))];
+
+    [Fact]
+    public async Task A_response_with_many_long_tags_is_cached_shared_and_evicted_by_any_one_tag()
+    {
+        HttpClient one = await StartAsync(Adaptor);
+        HttpClient two = await StartAsync(NewAdaptorOnSameStore() ?? Adaptor);
+
+        Assert.Equal("render 1", await one.GetStringAsync("/tagged"));
+        Assert.Equal("render 1", await two.GetStringAsync("/tagged"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await two.PostAsync("/evict/" + ManyLongTags[^1], null)).StatusCode);
+        Assert.Equal("render 2", await one.GetStringAsync("/tagged"));
+        Assert.Equal("render 2", await two.GetStringAsync("/tagged"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await one.PostAsync("/evict/" + ManyLongTags[0], null)).StatusCode);
+        Assert.Equal("render 3", await two.GetStringAsync("/tagged"));
+
+        // A tag the response does not carry evicts nothing.
+        Assert.Equal(HttpStatusCode.NoContent, (await one.PostAsync("/evict/other", null)).StatusCode);
+        Assert.Equal("render 3", await one.GetStringAsync("/tagged"));
+        Assert.Equal(3, _renders);
+    }
+
+    private IDataProtector Protector(int instance) =>
+        _apps[instance].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("scale-out-test");
+
+    [Fact]
+    public async Task Two_instances_share_the_key_ring_and_a_restart_of_both_keeps_it()
+    {
+        await StartAsync(Adaptor);
+        await StartAsync(NewAdaptorOnSameStore() ?? Adaptor);
+
+        string fromOne = Protector(0).Protect("issued by one");
+        string fromTwo = Protector(1).Protect("issued by two");
+        Assert.Equal("issued by one", Protector(1).Unprotect(fromOne));
+        Assert.Equal("issued by two", Protector(0).Unprotect(fromTwo));
+
+        // The ring is in Kv: one permanent entry per key, named by the key's friendly name, holding its XML.
+        IKvStore ring = Adaptor.Namespace(KeyRingNamespace);
+        KvListResult keys = await ring.ListAsync();
+        Assert.NotEmpty(keys.Keys);
+        foreach (KvKeyInfo key in keys.Keys)
+        {
+            Assert.StartsWith("key-", key.Name, StringComparison.Ordinal);
+            Assert.Null(key.ExpiresAt);
+            Assert.StartsWith("<key ", await ring.GetAsync<string>(key.Name), StringComparison.Ordinal);
+        }
+
+        // Restart both instances on a freshly opened store: the old payloads still unprotect, and no new key was needed.
+        await StopAppsAsync();
+        await RestartStoreAsync();
+        await StartAsync(Adaptor);
+        await StartAsync(NewAdaptorOnSameStore() ?? Adaptor);
+        Assert.Equal("issued by one", Protector(0).Unprotect(fromOne));
+        Assert.Equal("issued by two", Protector(1).Unprotect(fromTwo));
+        Assert.Equal(keys.Keys.Select(k => k.Name), (await Adaptor.Namespace(KeyRingNamespace).ListAsync()).Keys.Select(k => k.Name));
+    }
+
+    [Fact]
+    public async Task A_payload_is_not_unprotected_by_an_app_on_another_key_ring()
+    {
+        await StartAsync(Adaptor);
+        string payload = Protector(0).Protect("secret");
+
+        // The control: an app whose ring is another (empty) namespace cannot read the payload.
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddSingleton(Adaptor);
+        builder.Services.AddDataProtection().SetApplicationName("kv-scale-out").PersistKeysToKv("dp-other");
+        await using WebApplication other = builder.Build();
+        await other.StartAsync();
+        IDataProtector stranger = other.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("scale-out-test");
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => stranger.Unprotect(payload));
+    }
+
+    [Fact]
+    public async Task The_xml_repository_returns_every_element_and_never_overwrites_a_different_one()
+    {
+        IKvStore ns = Adaptor.Namespace("dp-repo");
+        var repository = new KvXmlRepository(ns);
+        Assert.Empty(repository.GetAllElements());
+
+        XElement first = new("key", new XAttribute("id", "1"), new XElement("secret", "a"));
+        XElement second = new("key", new XAttribute("id", "2"));
+        XElement unnamed = new("revocation", new XElement("reason", "r"));
+        XElement badName = new("key", new XAttribute("id", "3"));
+        repository.StoreElement(first, "key-1");
+        repository.StoreElement(second, "key-2");
+        repository.StoreElement(unnamed, null!);
+        repository.StoreElement(badName, "__reserved");
+        repository.StoreElement(first, "key-1");
+        AssertElements([first, second, unnamed, badName], repository.GetAllElements());
+
+        // Values are the XML text, permanent, under the friendly name.
+        KvEntry<string>? stored = await ns.GetEntryAsync<string>("key-1");
+        Assert.Equal(first.ToString(System.Xml.Linq.SaveOptions.DisableFormatting), stored?.Value);
+        Assert.Null(stored?.ExpiresAt);
+
+        // A different element under a taken name is kept beside the first, not written over it.
+        XElement clash = new("key", new XAttribute("id", "1"), new XElement("secret", "b"));
+        repository.StoreElement(clash, "key-1");
+        repository.StoreElement(clash, "key-1");
+        AssertElements([first, second, unnamed, badName, clash], repository.GetAllElements());
+        Assert.Equal(first.ToString(System.Xml.Linq.SaveOptions.DisableFormatting), await ns.GetAsync<string>("key-1"));
+
+        // Deletion, in the order chosen.
+        Assert.True(repository.DeleteElements(elements =>
+        {
+            foreach (IDeletableElement element in elements.Where(e => (string?)e.Element.Attribute("id") == "2" || e.Element.Name == "revocation"))
+            {
+                element.DeletionOrder = 1;
+            }
+        }));
+        AssertElements([first, badName, clash], repository.GetAllElements());
+    }
+
+    [Fact]
+    public async Task The_xml_repository_reads_past_one_listing_page()
+    {
+        IKvStore ns = Adaptor.Namespace("dp-many");
+        int count = KvListQuery.DefaultLimit + 5;
+        await ns.SetManyAsync(Enumerable.Range(0, count).Select(i => new KeyValuePair<string, string>(
+            "key-" + i.ToString("D5", System.Globalization.CultureInfo.InvariantCulture), "<key id=\"" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\" />")));
+
+        IReadOnlyCollection<XElement> elements = new KvXmlRepository(ns).GetAllElements();
+
+        Assert.Equal(Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(), elements.Select(e => (string)e.Attribute("id")!).Order());
+    }
+
+    private static void AssertElements(XElement[] expected, IReadOnlyCollection<XElement> actual)
+    {
+        static string Text(XElement e) => e.ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
+        Assert.Equal(expected.Select(Text).Order(StringComparer.Ordinal), actual.Select(Text).Order(StringComparer.Ordinal));
+    }
 }
 
 public sealed class MemoryScaleOutTests : ScaleOutTests
@@ -189,6 +341,8 @@ public sealed class MemoryScaleOutTests : ScaleOutTests
     protected override KvAdaptor Adaptor => _kv;
 
     protected override KvAdaptor? NewAdaptorOnSameStore() => null;
+
+    protected override Task RestartStoreAsync() => Task.CompletedTask;
 }
 
 public sealed class RedisScaleOutTests(OwnRedisServerFixture redis) : ScaleOutTests, IClassFixture<OwnRedisServerFixture>
@@ -200,6 +354,12 @@ public sealed class RedisScaleOutTests(OwnRedisServerFixture redis) : ScaleOutTe
 
     protected override KvAdaptor? NewAdaptorOnSameStore() => Create();
 
+    protected override async Task RestartStoreAsync()
+    {
+        await DisposeAdaptorsAsync();
+        Create();
+    }
+
     private RedisKv Create()
     {
         RedisKv kv = redis.CreateAdaptor(_instance);
@@ -210,9 +370,58 @@ public sealed class RedisScaleOutTests(OwnRedisServerFixture redis) : ScaleOutTe
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
+        await DisposeAdaptorsAsync();
+    }
+
+    private async Task DisposeAdaptorsAsync()
+    {
         foreach (RedisKv kv in _adaptors)
         {
             await kv.DisposeAsync();
         }
+
+        _adaptors.Clear();
+    }
+}
+
+public sealed class SqliteScaleOutTests : ScaleOutTests
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("kv-scaleout-").FullName;
+    private readonly List<SqliteKv> _adaptors = [];
+
+    protected override KvAdaptor Adaptor => _adaptors.Count > 0 ? _adaptors[0] : Create();
+
+    // Another SqliteKv on the same file: what another process on the same machine sees.
+    protected override KvAdaptor? NewAdaptorOnSameStore() => Create();
+
+    protected override Task RestartStoreAsync()
+    {
+        DisposeAdaptors();
+        Create();
+        return Task.CompletedTask;
+    }
+
+    private SqliteKv Create()
+    {
+        var kv = new SqliteKv(new SqliteKvOptions { Path = Path.Combine(_directory, "kv.db") });
+        _adaptors.Add(kv);
+        return kv;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        DisposeAdaptors();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private void DisposeAdaptors()
+    {
+        foreach (SqliteKv kv in _adaptors)
+        {
+            kv.Dispose();
+        }
+
+        _adaptors.Clear();
     }
 }
