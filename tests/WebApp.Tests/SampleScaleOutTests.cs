@@ -24,8 +24,8 @@ public sealed class SharedRedisFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Two instances of the sample on one Redis, over HTTP: the output cache, and HybridCache's
-/// second level are shared through Kv.
+/// Two instances of the sample on one Redis, over HTTP: the output cache, HybridCache's second level and the Data
+/// Protection key ring (so the session cookie) are shared through Kv.
 /// </summary>
 public sealed class SampleScaleOutTests(SharedRedisFixture redis) : IClassFixture<SharedRedisFixture>, IAsyncLifetime
 {
@@ -79,5 +79,18 @@ public sealed class SampleScaleOutTests(SharedRedisFixture redis) : IClassFixtur
         Assert.Equal(HttpStatusCode.NoContent, (await one.DeleteAsync("/api/scaleout/hybrid/report")).StatusCode);
         string remade = await one.GetStringAsync("/api/scaleout/hybrid/report");
         Assert.NotEqual(made, remade);
+    }
+
+    [Fact]
+    public async Task A_session_cookie_issued_by_one_instance_is_read_by_the_other()
+    {
+        HttpClient one = Instance();
+        HttpClient two = Instance();
+
+        string cookie = await SampleSessions.AddToCartAsync(one, cookie: null, "book");
+        Assert.Equal(["book"], await SampleSessions.CartAsync(two, cookie));
+        Assert.Equal(cookie, await SampleSessions.AddToCartAsync(two, cookie, "pen"));
+        Assert.Equal(["book", "pen"], await SampleSessions.CartAsync(one, cookie));
+        await SampleSessions.AssertKeyRingIsInKvAsync(_factories[0].Services);
     }
 }

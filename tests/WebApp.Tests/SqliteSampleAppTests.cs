@@ -35,6 +35,23 @@ public sealed class SqliteSampleAppTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await restarted.GetAsync("/health")).StatusCode);
     }
 
+    [Fact]
+    public async Task Two_instances_on_one_file_share_the_session_cookie_and_a_restart_of_both_keeps_it()
+    {
+        string path = Path.Combine(_folder, "data", "kv.db");
+        string cookie;
+        await using (WebApplicationFactory<Program> first = Create(path))
+        await using (WebApplicationFactory<Program> second = Create(path))
+        {
+            cookie = await SampleSessions.AddToCartAsync(first.CreateClient(), cookie: null, "book");
+            Assert.Equal(["book"], await SampleSessions.CartAsync(second.CreateClient(), cookie));
+            await SampleSessions.AssertKeyRingIsInKvAsync(second.Services);
+        }
+
+        await using WebApplicationFactory<Program> restarted = Create(path);
+        Assert.Equal(["book"], await SampleSessions.CartAsync(restarted.CreateClient(), cookie));
+    }
+
     private static WebApplicationFactory<Program> Create(string path) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {

@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Mvc;
 namespace WebApp.Controllers;
 
 /// <summary>
-/// Session state kept in Kv (<c>AddKvDistributedCache</c> + <c>AddSession</c>). Each action first awaits
-/// <c>Session.LoadAsync()</c>: the session then never calls the cache's synchronous methods, which a remote backend
-/// (Redis) does not support.
+/// Session state kept in Kv (<c>AddKvDistributedCache</c> + <c>AddSession</c>); the session cookie is protected with
+/// the key ring in Kv (<c>PersistKeysToKv</c>), so any instance reads it. Each action first awaits
+/// <c>Session.LoadAsync()</c>, so the session loads without holding a thread; without it the session loads through the
+/// cache's synchronous methods, which work on every backend too.
 /// </summary>
 [ApiController]
 [Route("api/cart")]
