@@ -1,12 +1,15 @@
 using Kv;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.AspNetCore.DataProtection;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Persists the Data Protection key ring in Kv (<see cref="KvXmlRepository"/>).</summary>
+/// <summary>
+/// Persists the Data Protection key ring in Kv (<see cref="KvXmlRepository"/>). In the dependency-injection namespace,
+/// like <c>AddDataProtection()</c> itself, so no extra <c>using</c> is needed.
+/// </summary>
 public static class KvDataProtectionBuilderExtensions
 {
     /// <summary>The namespace <see cref="PersistKeysToKv(IDataProtectionBuilder, string)"/> uses by default: <c>dataprotection</c>.</summary>

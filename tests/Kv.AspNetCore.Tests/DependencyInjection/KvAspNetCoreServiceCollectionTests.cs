@@ -1,4 +1,6 @@
 using System.Reflection;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,6 +58,38 @@ public sealed class KvAspNetCoreServiceCollectionTests
         using ServiceProvider provider = services.BuildServiceProvider();
 
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<KvDistributedLockOptions>>().Value);
+    }
+
+    [Fact]
+    public async Task PersistKeysToKv_keeps_the_key_ring_in_the_chosen_namespace_or_store()
+    {
+        var services = new ServiceCollection();
+        services.AddKv();
+        services.AddDataProtection().PersistKeysToKv("ring");
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IDataProtector protector = provider.GetRequiredService<IDataProtectionProvider>().CreateProtector("p");
+
+        Assert.Equal("x", protector.Unprotect(protector.Protect("x")));
+        Assert.IsType<KvXmlRepository>(provider.GetRequiredService<IOptions<KeyManagementOptions>>().Value.XmlRepository);
+        KvListResult ring = await provider.GetRequiredService<MemoryKv>().Namespace("ring").ListAsync();
+        Assert.StartsWith("key-", Assert.Single(ring.Keys).Name, StringComparison.Ordinal);
+
+        var other = new MemoryKv(new MemoryKvOptions());
+        var factoryServices = new ServiceCollection();
+        factoryServices.AddLogging();
+        factoryServices.AddDataProtection().PersistKeysToKv(_ => other.Namespace("elsewhere"));
+        await using ServiceProvider factoryProvider = factoryServices.BuildServiceProvider();
+        factoryProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("p").Protect("y");
+        Assert.Single((await other.Namespace("elsewhere").ListAsync()).Keys);
+    }
+
+    [Fact]
+    public void PersistKeysToKv_refuses_an_invalid_namespace_at_registration()
+    {
+        IDataProtectionBuilder builder = new ServiceCollection().AddDataProtection();
+        Assert.Equal(KvErrorCode.EmptyNamespace, Assert.Throws<KvException>(() => builder.PersistKeysToKv(" ")).Code);
+        Assert.Equal(KvErrorCode.InvalidNamespace, Assert.Throws<KvException>(() => builder.PersistKeysToKv("a:b")).Code);
+        Assert.Throws<ArgumentNullException>(() => builder.PersistKeysToKv((Func<IServiceProvider, IKvStore>)null!));
     }
 
     public static TheoryData<string> PublicTypes()
