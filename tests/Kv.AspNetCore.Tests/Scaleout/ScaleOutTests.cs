@@ -1,7 +1,10 @@
 using Kv.Conformance;
 using System.Net;
+using System.Security.Claims;
 using System.Xml.Linq;
 using Kv.AspNetCore.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -60,7 +63,9 @@ public abstract class ScaleOutTests : IAsyncLifetime
         // The key ring lives in Kv: a session cookie issued by one instance is read by the other only through it.
         builder.Services.AddDataProtection().SetApplicationName("kv-scale-out").PersistKeysToKv(KeyRingNamespace);
         builder.Services.AddSession();
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie();
         WebApplication app = builder.Build();
+        app.UseAuthentication();
         app.UseSession();
         app.UseOutputCache();
 
@@ -72,6 +77,12 @@ public abstract class ScaleOutTests : IAsyncLifetime
             return Results.NoContent();
         });
         app.MapGet("/session", (HttpContext context) => context.Session.GetString("value") ?? "(none)").CacheOutput(p => p.NoCache());
+        app.MapPost("/login/{name}", async (HttpContext context, string name) =>
+        {
+            await context.SignInAsync(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], "test")));
+            return Results.NoContent();
+        });
+        app.MapGet("/me", (HttpContext context) => context.User.Identity?.Name ?? "(anonymous)").CacheOutput(p => p.NoCache());
         app.MapGet("/page", () => "render " + Interlocked.Increment(ref _renders)).CacheOutput(p => p.Tag("pages"));
         app.MapGet("/tagged", () => "render " + Interlocked.Increment(ref _renders)).CacheOutput(p => p.Tag(ManyLongTags));
         app.MapPost("/evict/{tag}", async (IOutputCacheStore store, string tag, CancellationToken ct) =>
@@ -219,6 +230,24 @@ public abstract class ScaleOutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await one.PostAsync("/evict/other", null)).StatusCode);
         Assert.Equal("render 3", await one.GetStringAsync("/tagged"));
         Assert.Equal(3, _renders);
+    }
+
+    [Fact]
+    public async Task An_authentication_cookie_issued_by_one_instance_signs_the_user_in_on_the_other()
+    {
+        HttpClient one = await StartAsync(Adaptor);
+        HttpClient two = await StartAsync(NewAdaptorOnSameStore() ?? Adaptor);
+
+        using HttpResponseMessage login = await one.PostAsync("/login/ada", null);
+        Assert.Equal(HttpStatusCode.NoContent, login.StatusCode);
+        string cookie = Assert.Single(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Cookies=", StringComparison.Ordinal)).Split(';')[0];
+
+        Assert.Equal("ada", await SendAsync(two, HttpMethod.Get, "/me", cookie));
+        Assert.Equal("(anonymous)", await SendAsync(two, HttpMethod.Get, "/me", cookie: null));
+
+        // A cookie that was tampered with signs nobody in.
+        string tampered = cookie[..^4] + (cookie[^4] == 'A' ? "B" : "A") + cookie[^3..];
+        Assert.Equal("(anonymous)", await SendAsync(two, HttpMethod.Get, "/me", tampered));
     }
 
     private IDataProtector Protector(int instance) =>
