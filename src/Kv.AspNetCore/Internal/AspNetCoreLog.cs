@@ -3,9 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace Kv.Internal;
 
 /// <summary>
-/// Kv.AspNetCore's log messages: locks and health (event ids 4001-4099), rate limiters (4101-4103), Data Protection
-/// (4201) and output caching (4301). None of them
-/// carries a key, a lock name, a partition key (usually a client's address) or a value.
+/// Kv.AspNetCore's log messages: locks and health (event ids 4001-4099), rate limiters (4101-4103) and the Data
+/// Protection repository (4201). None of them carries a key, a lock name, a partition key (usually a client's address)
+/// or a value.
 /// </summary>
 internal static partial class AspNetCoreLog
 {

@@ -430,6 +430,39 @@ public sealed class SqliteScaleOutTests : ScaleOutTests
         return Task.CompletedTask;
     }
 
+    [Fact]
+    public void A_failed_deletion_skips_the_rest_returns_false_and_is_logged()
+    {
+        string path = Path.Combine(_directory, "delete.db");
+        using var kv = new SqliteKv(new SqliteKvOptions { Path = path, BusyTimeout = TimeSpan.FromSeconds(1) });
+        using var logs = new CapturingLoggerProvider();
+        var repository = new KvXmlRepository(kv.Namespace("dp"), logs);
+        repository.StoreElement(new XElement("key", new XAttribute("id", "1")), "key-1");
+        repository.StoreElement(new XElement("key", new XAttribute("id", "2")), "key-2");
+
+        // Another connection holds the write lock: reads go on (WAL), the first deletion fails after the busy timeout.
+        using (var holder = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            holder.Open();
+            using Microsoft.Data.Sqlite.SqliteCommand begin = holder.CreateCommand();
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+
+            Assert.False(repository.DeleteElements(elements =>
+            {
+                int order = 0;
+                foreach (IDeletableElement element in elements)
+                {
+                    element.DeletionOrder = ++order;
+                }
+            }));
+        }
+
+        Assert.Equal(2, repository.GetAllElements().Count);
+        var logged = Assert.Single(logs.Events, e => e.EventId.Id == 4201);
+        Assert.Equal(KvErrorCode.StoreOperationFailed, Assert.IsType<KvException>(logged.Exception).Code);
+    }
+
     private SqliteKv Create()
     {
         var kv = new SqliteKv(new SqliteKvOptions { Path = Path.Combine(_directory, "kv.db") });
