@@ -111,7 +111,7 @@ public sealed class KvTracingTests(OwnRedisServerFixture redis) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_Redis_operation_that_completes_later_ends_its_span_then_and_leaves_the_callers_activity_current()
+    public async Task A_Redis_operation_is_a_client_span_with_the_redis_system_name_and_leaves_the_callers_activity_current()
     {
         await using RedisKv kv = redis.CreateAdaptor(OwnRedisServerFixture.NewInstanceName());
         IAtomicKvStore store = kv.Namespace("m");
@@ -135,6 +135,41 @@ public sealed class KvTracingTests(OwnRedisServerFixture redis) : IClassFixture<
         Activity overflow = Assert.Single(_spans.Completed, s => s.DisplayName == "increment" && s.Status == ActivityStatusCode.Error);
         Assert.Equal("Overflow", overflow.GetTagItem("error.type"));
         Assert.All(_spans.Completed, SpanCollector.AssertCarriesNoSecret);
+    }
+
+    [Fact]
+    public async Task A_SQLite_operation_is_traced_and_measured_with_the_sqlite_system_name()
+    {
+        // A SQLite write completes later (it joins the writer thread's group commit): its span ends then, and the
+        // caller has its own activity back as soon as the call returns.
+        string directory = Directory.CreateTempSubdirectory("kv-tracing-").FullName;
+        try
+        {
+            using var metrics = new KvMetrics(meterFactory: null);
+            using var collector = new MetricCollector(metrics.Meter);
+            await using (var kv = new SqliteKv(new SqliteKvOptions { Path = Path.Combine(directory, "kv.db") }) { Metrics = metrics })
+            {
+                IAtomicKvStore store = kv.Namespace("m");
+                using (Activity root = _spans.StartRoot())
+                {
+                    ValueTask write = store.SetAsync("secret-key", "secret-value");
+                    Assert.Same(root, Activity.Current);
+                    await write;
+                    Assert.Equal("secret-value", await store.GetAsync<string>("secret-key"));
+                    Assert.Same(root, Activity.Current);
+                }
+            }
+
+            Assert.Equal(["set", "get"], _spans.Completed.Select(s => s.DisplayName));
+            Assert.All(_spans.Completed, s => Assert.Equal("sqlite", s.GetTagItem("db.system.name")));
+            Assert.All(_spans.Completed, SpanCollector.AssertCarriesNoSecret);
+            Assert.Equal(1, collector.Count("db.client.operation.duration", ("db.system.name", "sqlite"), ("db.operation.name", "set")));
+            Assert.Equal(1, collector.Sum("kv.hits", ("db.system.name", "sqlite"), ("db.operation.name", "get")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>Collects the "Kv" spans of this test's root activity only.</summary>
