@@ -19,8 +19,9 @@ namespace Kv;
 /// [kv.ratelimit.algorithm: <c>fixed_window</c>, <c>sliding_window</c>, <c>token_bucket</c>; kv.ratelimit.result:
 /// <c>acquired</c>, <c>rejected</c>, <c>failed_open</c>, <c>failed_closed</c>]</description></item>
 /// </list>
-/// <para>No attribute carries a lock name or a partition key. The store operations behind a lock or a limiter are
-/// measured and traced as every other store operation (<see cref="KvMetrics"/>, <see cref="KvTracing"/>).</para>
+/// <para>No attribute carries a lock name or a partition key. The transactions behind a lock are measured and traced as
+/// every other store operation (<c>commit</c>, see <see cref="KvMetrics"/> and <see cref="KvTracing"/>); a rate limiter's
+/// decision is one atomic step of the store's rate-limit capability, counted here only.</para>
 /// </remarks>
 public sealed class KvAspNetCoreMetrics : IDisposable
 {

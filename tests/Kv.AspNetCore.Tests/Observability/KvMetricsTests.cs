@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Threading.RateLimiting;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Kv.Conformance;
 using Microsoft.Extensions.Configuration;
@@ -208,6 +209,25 @@ public sealed class KvMetricsTests : IDisposable
         Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.ratelimit.result", "acquired")));
         Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.ratelimit.result", "rejected")));
         Assert.All(collector.Measurements, m => Assert.Equal(["kv.ratelimit.algorithm", "kv.ratelimit.result"], m.Tags.Keys.Order(StringComparer.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_partition_limiter_counts_on_the_meter_factorys_Kv_meter_without_any_registration_of_its_own()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddKv();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        using var collector = new MetricCollector(provider.GetRequiredService<KvMetrics>().Meter);
+
+        RateLimitPartition<string> partition = KvRateLimitPartition.GetFixedWindowLimiter(
+            "secret-partition", provider, _ => new KvFixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromMinutes(1) });
+        using (RateLimiter limiter = partition.Factory(partition.PartitionKey))
+        using (await limiter.AcquireAsync())
+        {
+        }
+
+        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.ratelimit.result", "acquired")));
     }
 
     [Fact]
