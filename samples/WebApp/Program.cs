@@ -4,6 +4,9 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Kv;
 using Microsoft.AspNetCore.HttpOverrides;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using WebApp;
 using WebApp.Services;
 
@@ -102,11 +105,27 @@ builder.Services.AddSingleton<UserRepository>();
 builder.Services.AddSingleton<CachedUserService>();
 builder.Services.AddSingleton<FeatureFlagService>();
 builder.Services.AddSingleton<InventoryService>();
-builder.Services.AddSingleton<KvMetricsSnapshot>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<KvMetricsSnapshot>());
 builder.Services.AddControllers();
 builder.Services.AddOpenApi();
 builder.Services.AddSampleErrorHandling();
+
+// Telemetry with OpenTelemetry. Metrics: Kv's meter ("Kv": db.client.operation.duration, hits and misses, GC, locks,
+// rate limiting) and ASP.NET Core's own, served to Prometheus at /metrics (MapPrometheusScrapingEndpoint below).
+// Traces: one span per Kv store operation (activity source "Kv") inside ASP.NET Core's request spans, printed to the
+// console in Development only (production would add an OTLP exporter instead); outside Development nothing listens
+// to the sources, so no span is even created.
+OpenTelemetryBuilder telemetry = builder.Services.AddOpenTelemetry()
+    .WithMetrics(metrics => metrics
+        .AddMeter(KvMetrics.MeterName)
+        .AddAspNetCoreInstrumentation()
+        .AddPrometheusExporter());
+if (builder.Environment.IsDevelopment())
+{
+    telemetry.WithTracing(tracing => tracing
+        .AddSource(KvTracing.ActivitySourceName)
+        .AddAspNetCoreInstrumentation()
+        .AddConsoleExporter());
+}
 
 WebApplication app = builder.Build();
 
@@ -165,8 +184,9 @@ app.MapPost("/counters/{key}", async (string key, AtomicKvAdaptor kv, Cancellati
 app.MapGet("/notes/{key}", async (string key, [FromKeyedServices("notes")] IAtomicKvStore notes, CancellationToken ct) =>
     await notes.GetAsync<string>(key, ct) is { } note ? Results.Ok(note) : Results.NotFound());
 
-// The Kv meter's totals so far (operations, hits/misses, GC, locks, rate limiting), per instrument and tags.
-app.MapGet("/metrics", (KvMetricsSnapshot snapshot) => Results.Ok(snapshot.Read()));
+// Every metric in the Prometheus text format: Kv's (db_client_operation_duration_seconds, kv_hits_total...) and
+// ASP.NET Core's (http_server_request_duration_seconds...).
+app.MapPrometheusScrapingEndpoint(); // /metrics
 
 app.Run();
 

@@ -41,9 +41,9 @@ public abstract class KvAdaptor
     public KvMetrics? Metrics { get; init; }
 
     /// <summary>
-    /// The backend's name, used as the <c>kv.backend</c> metric tag and in health reports: by default the adaptor's
-    /// type name without a trailing <c>Kv</c>, in lower case (<c>MemoryKv</c> is <c>memory</c>, <c>RedisKv</c> is
-    /// <c>redis</c>).
+    /// The backend's name, used as the <c>db.system.name</c> attribute of metrics and spans and in health reports: by
+    /// default the adaptor's type name without a trailing <c>Kv</c>, in lower case (<c>MemoryKv</c> is <c>memory</c>,
+    /// <c>RedisKv</c> is <c>redis</c>, <c>SqliteKv</c> is <c>sqlite</c>: OpenTelemetry's well-known values where one exists).
     /// </summary>
     public virtual string BackendName
     {

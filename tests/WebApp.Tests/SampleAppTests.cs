@@ -207,17 +207,52 @@ public abstract class SampleAppTests(WebApplicationFactory<Program> factory)
     }
 
     [Fact]
-    public async Task Metrics_endpoint_shows_the_Kv_meter_with_the_backend_tag()
+    public async Task Metrics_endpoint_serves_Kv_and_AspNetCore_series_in_the_Prometheus_text_format()
     {
-        await _client.PostAsync("/counters/metered", null);
-
-        JsonElement[] points = (await _client.GetFromJsonAsync<JsonElement[]>("/metrics"))!;
-
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync("/counters/metered-secret", null)).StatusCode);
+        await _client.GetAsync("/api/users/1");
+        await _client.GetAsync("/api/users/1");
+        // (Not /api/limited: its per-IP window belongs to the rate-limiting test of this host.)
+        await _client.PostAsync($"/api/inventory/secret-{Guid.NewGuid():N}/reserve", null);
         string backend = factory is RedisSampleAppFactory ? "redis" : "memory";
-        Assert.Contains(points, p => p.GetProperty("instrument").GetString() == "kv.operations"
-            && p.GetProperty("tags").GetProperty("kv.backend").GetString() == backend
-            && p.GetProperty("tags").GetProperty("kv.operation").GetString() == "increment"
-            && p.GetProperty("tags").GetProperty("kv.namespace").GetString() == "counters");
+
+        // The exporter may serve a scrape cached for a moment: scrape until the series are there.
+        PrometheusSeries[] series = [];
+        string contentType = "";
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            HttpResponseMessage response = await _client.GetAsync("/metrics");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            contentType = response.Content.Headers.ContentType?.MediaType ?? "";
+            series = PrometheusSeries.Parse(await response.Content.ReadAsStringAsync());
+            if (series.Any(s => s.Name == "kv_lock_acquisitions_total")
+                && series.Any(s => s.Name == "db_client_operation_duration_seconds_count" && s.Labels.GetValueOrDefault("db_operation_name") == "increment"))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("text/plain", contentType);
+
+        // Kv's store operations: OpenTelemetry's database-client histogram, with the backend and the operation
+        // (and the top-level namespace, which appsettings.json turns on).
+        Assert.Contains(series, s => s.Name == "db_client_operation_duration_seconds_count"
+            && s.Labels.GetValueOrDefault("db_system_name") == backend
+            && s.Labels.GetValueOrDefault("db_operation_name") == "increment"
+            && s.Labels.GetValueOrDefault("kv_namespace") == "counters"
+            && s.Value >= 1);
+        Assert.Contains(series, s => s.Name == "db_client_operation_duration_seconds_bucket" && s.Labels.ContainsKey("le"));
+        Assert.Contains(series, s => s.Name is "kv_hits_total" or "kv_misses_total" && s.Labels.GetValueOrDefault("db_system_name") == backend);
+        Assert.Contains(series, s => s.Name == "kv_lock_acquisitions_total" && s.Labels.ContainsKey("kv_lock_result"));
+
+        // ASP.NET Core's own request metrics, by route.
+        Assert.Contains(series, s => s.Name == "http_server_request_duration_seconds_count"
+            && s.Labels.GetValueOrDefault("http_route") == "/counters/{key}");
+
+        // No key and no lock name in any series.
+        Assert.DoesNotContain(series, s => s.Labels.Values.Any(v => v.Contains("secret", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -240,4 +275,26 @@ public abstract class SampleAppTests(WebApplicationFactory<Program> factory)
 
         Assert.Equal("from keyed", await _client.GetFromJsonAsync<string>("/notes/keyed"));
     }
+}
+
+/// <summary>One sample line of the Prometheus text format: <c>name{label="value",...} value</c>.</summary>
+internal sealed partial record PrometheusSeries(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
+{
+    public static PrometheusSeries[] Parse(string text) =>
+    [
+        .. text.Split('\n')
+            .Where(line => line.Length > 0 && line[0] != '#')
+            .Select(line => SampleLine().Match(line))
+            .Where(match => match.Success)
+            .Select(match => new PrometheusSeries(
+                match.Groups["name"].Value,
+                LabelPair().Matches(match.Groups["labels"].Value).ToDictionary(l => l.Groups["key"].Value, l => l.Groups["value"].Value),
+                double.Parse(match.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture))),
+    ];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})?\s+(?<value>\S+)(\s+\d+)?$")]
+    private static partial System.Text.RegularExpressions.Regex SampleLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<key>[a-zA-Z_][a-zA-Z0-9_]*)=""(?<value>(\\.|[^""\\])*)""")]
+    private static partial System.Text.RegularExpressions.Regex LabelPair();
 }

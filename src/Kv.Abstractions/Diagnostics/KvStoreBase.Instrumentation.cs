@@ -1,7 +1,10 @@
+using System.Diagnostics;
+
 namespace Kv;
 
-// Metrics of the public point operations (KvMetrics). With no listener enabled, an operation pays one field read
-// and one check, allocates nothing and reads no clock.
+// Metrics (KvMetrics) and traces (KvTracing) of the public operations. With no listener enabled on the store instruments
+// and none on the activity source, an operation pays one field read and two checks, allocates nothing and reads no
+// clock.
 public abstract partial class KvStoreBase
 {
     private KvAdaptor? _adaptor;
@@ -11,21 +14,75 @@ public abstract partial class KvStoreBase
         (_adaptor ??= Backend as KvAdaptor)?.BackendName ?? "unknown",
         NamespacePath.Split(KvKeyLayout.NamespaceSeparator)[0]);
 
-    /// <summary>The adaptor's metrics when something listens to the store instruments; otherwise <see langword="null"/>.</summary>
+    /// <summary>
+    /// The adaptor's metrics when something listens to the store instruments or to the activity source (an adaptor
+    /// without metrics then traces on <see cref="KvMetrics.None"/>); otherwise <see langword="null"/>.
+    /// </summary>
     private KvMetrics? EnabledMetrics
     {
         get
         {
             KvMetrics? metrics = (_adaptor ??= Backend as KvAdaptor)?.Metrics;
-            return metrics is not null && metrics.OperationsEnabled ? metrics : null;
+            if (metrics is not null && metrics.OperationsEnabled)
+            {
+                return metrics;
+            }
+
+            return KvTracing.Source.HasListeners() ? metrics ?? KvMetrics.None : null;
         }
     }
 
-    private long StartTimestamp(KvMetrics metrics) => metrics.DurationEnabled ? TimeProvider.GetTimestamp() : 0;
+    /// <summary>Starts an operation: its start time when the duration is listened to, and its span when sampled.</summary>
+    private OperationScope Begin(KvMetrics metrics, string operation)
+    {
+        long start = metrics.DurationEnabled ? TimeProvider.GetTimestamp() : 0;
+        Activity? span = KvTracing.Source.HasListeners() ? StartSpan(metrics, operation) : null;
+        return new OperationScope(operation, start, span);
+    }
+
+    private Activity? StartSpan(KvMetrics metrics, string operation)
+    {
+        // The attributes a sampler may look at are given at creation, as the conventions ask.
+        KeyValuePair<string, object?>[] tags = metrics.IncludeNamespace
+            ? [new(KvMetricTags.DbSystemName, MetricTags.BackendName), new(KvMetricTags.DbOperationName, operation), new(KvMetricTags.Namespace, MetricTags.TopLevelNamespace)]
+            : [new(KvMetricTags.DbSystemName, MetricTags.BackendName), new(KvMetricTags.DbOperationName, operation)];
+        return KvTracing.Source.StartActivity(operation, ActivityKind.Client, parentContext: default, tags, links: null, TimeProvider.GetUtcNow());
+    }
+
+    /// <summary>Ends an operation: records its duration, and ends its span (with the error, if any).</summary>
+    private void End(KvMetrics metrics, OperationScope scope, Exception? error)
+    {
+        string? errorType = error is null ? null : KvMetricTags.ErrorTypeOf(error);
+        metrics.RecordOperation(MetricTags, scope.Operation, scope.Start, TimeProvider, errorType);
+        if (scope.Span is { } span)
+        {
+            if (errorType is not null)
+            {
+                // The type only: an exception's message may name keys.
+                span.SetTag(KvMetricTags.ErrorType, errorType);
+                span.SetStatus(ActivityStatusCode.Error, errorType);
+            }
+
+            span.SetEndTime(TimeProvider.GetUtcNow().UtcDateTime);
+            span.Stop();
+        }
+    }
+
+    /// <summary>
+    /// For an operation that goes on asynchronously: its span stays current in the awaiting method only, so the caller
+    /// returns with the activity it had before.
+    /// </summary>
+    private static void Detach(OperationScope scope)
+    {
+        if (scope.Span is { } span)
+        {
+            Activity.Current = span.Parent;
+        }
+    }
 
     private ValueTask<KvValue> MeasureRead(KvMetrics metrics, string operation, string key, bool includeDetails, CancellationToken cancellationToken)
     {
-        long start = StartTimestamp(metrics);
+        OperationScope scope = Begin(metrics, operation);
         ValueTask<KvValue> read;
         try
         {
@@ -33,7 +90,7 @@ public abstract partial class KvStoreBase
         }
         catch (Exception ex)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
+            End(metrics, scope, ex);
             throw;
         }
 
@@ -41,14 +98,16 @@ public abstract partial class KvStoreBase
         {
             // Completed already (an in-process backend): .Result does not block.
             KvValue value = read.Result;
-            RecordRead(metrics, operation, start, value);
+            EndRead(metrics, scope, value);
             return new ValueTask<KvValue>(value);
         }
 
-        return AwaitRead(metrics, operation, start, read);
+        ValueTask<KvValue> pending = AwaitRead(metrics, scope, read);
+        Detach(scope);
+        return pending;
     }
 
-    private async ValueTask<KvValue> AwaitRead(KvMetrics metrics, string operation, long start, ValueTask<KvValue> read)
+    private async ValueTask<KvValue> AwaitRead(KvMetrics metrics, OperationScope scope, ValueTask<KvValue> read)
     {
         KvValue value;
         try
@@ -57,18 +116,18 @@ public abstract partial class KvStoreBase
         }
         catch (Exception ex)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
+            End(metrics, scope, ex);
             throw;
         }
 
-        RecordRead(metrics, operation, start, value);
+        EndRead(metrics, scope, value);
         return value;
     }
 
-    private void RecordRead(KvMetrics metrics, string operation, long start, KvValue value)
+    private void EndRead(KvMetrics metrics, OperationScope scope, KvValue value)
     {
-        metrics.RecordOperation(MetricTags, operation, start, TimeProvider, error: null);
-        metrics.RecordLookup(MetricTags, operation, value.HasValue ? 1 : 0, value.HasValue ? 0 : 1);
+        End(metrics, scope, error: null);
+        metrics.RecordLookup(MetricTags, scope.Operation, value.HasValue ? 1 : 0, value.HasValue ? 0 : 1);
     }
 
     /// <summary>Records hits and misses of a multi-key read (for the batch API).</summary>
@@ -87,7 +146,7 @@ public abstract partial class KvStoreBase
         TState state,
         CancellationToken cancellationToken)
     {
-        long start = StartTimestamp(metrics);
+        OperationScope scope = Begin(metrics, operation);
         ValueTask<TResult> task;
         try
         {
@@ -95,32 +154,36 @@ public abstract partial class KvStoreBase
         }
         catch (Exception ex)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
+            End(metrics, scope, ex);
             throw;
         }
 
         if (task.IsCompletedSuccessfully)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, error: null);
+            End(metrics, scope, error: null);
             return task;
         }
 
-        return AwaitMeasured(metrics, operation, start, task);
+        ValueTask<TResult> pending = AwaitMeasured(metrics, scope, task);
+        Detach(scope);
+        return pending;
     }
 
-    private async ValueTask<TResult> AwaitMeasured<TResult>(KvMetrics metrics, string operation, long start, ValueTask<TResult> task)
+    private async ValueTask<TResult> AwaitMeasured<TResult>(KvMetrics metrics, OperationScope scope, ValueTask<TResult> task)
     {
+        TResult result;
         try
         {
-            TResult result = await task.ConfigureAwait(false);
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, error: null);
-            return result;
+            result = await task.ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
+            End(metrics, scope, ex);
             throw;
         }
+
+        End(metrics, scope, error: null);
+        return result;
     }
 
     private ValueTask Measure<TState>(
@@ -130,7 +193,7 @@ public abstract partial class KvStoreBase
         TState state,
         CancellationToken cancellationToken)
     {
-        long start = StartTimestamp(metrics);
+        OperationScope scope = Begin(metrics, operation);
         ValueTask task;
         try
         {
@@ -138,20 +201,22 @@ public abstract partial class KvStoreBase
         }
         catch (Exception ex)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
+            End(metrics, scope, ex);
             throw;
         }
 
         if (task.IsCompletedSuccessfully)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, error: null);
+            End(metrics, scope, error: null);
             return task;
         }
 
-        return AwaitMeasured(metrics, operation, start, task);
+        ValueTask pending = AwaitMeasured(metrics, scope, task);
+        Detach(scope);
+        return pending;
     }
 
-    private async ValueTask AwaitMeasured(KvMetrics metrics, string operation, long start, ValueTask task)
+    private async ValueTask AwaitMeasured(KvMetrics metrics, OperationScope scope, ValueTask task)
     {
         try
         {
@@ -159,11 +224,61 @@ public abstract partial class KvStoreBase
         }
         catch (Exception ex)
         {
-            metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
+            End(metrics, scope, ex);
             throw;
         }
 
-        metrics.RecordOperation(MetricTags, operation, start, TimeProvider, error: null);
+        End(metrics, scope, error: null);
+    }
+
+    /// <summary>A synchronous read (<see cref="IKvSynchronousStore"/>), measured and traced when something listens.</summary>
+    private KvValue ReadSync(string operation, string key, bool includeDetails)
+    {
+        KvMetrics? metrics = EnabledMetrics;
+        if (metrics is null)
+        {
+            return GetCore(key, includeDetails);
+        }
+
+        OperationScope scope = Begin(metrics, operation);
+        KvValue value;
+        try
+        {
+            value = GetCore(key, includeDetails);
+        }
+        catch (Exception ex)
+        {
+            End(metrics, scope, ex);
+            throw;
+        }
+
+        EndRead(metrics, scope, value);
+        return value;
+    }
+
+    /// <summary>A synchronous operation (<see cref="IKvSynchronousStore"/>), measured and traced when something listens.</summary>
+    private TResult MeasureSync<TState, TResult>(string operation, Func<KvStoreBase, TState, TResult> core, TState state)
+    {
+        KvMetrics? metrics = EnabledMetrics;
+        if (metrics is null)
+        {
+            return core(this, state);
+        }
+
+        OperationScope scope = Begin(metrics, operation);
+        TResult result;
+        try
+        {
+            result = core(this, state);
+        }
+        catch (Exception ex)
+        {
+            End(metrics, scope, ex);
+            throw;
+        }
+
+        End(metrics, scope, error: null);
+        return result;
     }
 
     private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
@@ -182,7 +297,10 @@ public abstract partial class KvStoreBase
             : Measure(metrics, Operations.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
     }
 
-    /// <summary>The <c>kv.operation</c> tag values.</summary>
+    /// <summary>One operation under way: its name, its start timestamp (0 when not timed) and its span (if sampled).</summary>
+    private readonly record struct OperationScope(string Operation, long Start, Activity? Span);
+
+    /// <summary>The <c>db.operation.name</c> values of the point operations.</summary>
     private static class Operations
     {
         public const string Get = "get";

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Kv;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ public static class KvDistributedLockServiceCollectionExtensions
     /// Registers a singleton <see cref="KvDistributedLockProvider"/> on the namespace
     /// <see cref="KvDistributedLockOptions.Namespace"/> (default <c>locks</c>) of the application's
     /// <see cref="AtomicKvAdaptor"/> (register one with <c>services.AddKv()</c>), with options bound from <c>Kv:Locks</c>
-    /// and validated at start-up, the registered <see cref="TimeProvider"/>, logging and <see cref="KvMetrics"/>.
+    /// and validated at start-up, the registered <see cref="TimeProvider"/>, logging and <see cref="KvAspNetCoreMetrics"/>.
     /// Registrations made earlier win; calling it again registers nothing twice.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -26,6 +27,9 @@ public static class KvDistributedLockServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => sp.GetService<IMeterFactory>() is { } factory
+            ? KvAspNetCoreMetrics.ForFactory(factory)
+            : new KvAspNetCoreMetrics(meterFactory: null));
         services.AddKvOptions<KvDistributedLockOptions>(KvDistributedLockOptions.SectionName)
             .Validate(options => !options.Validate().Any(), "KvDistributedLockOptions are invalid: see KvDistributedLockOptions.Validate().");
         services.TryAddSingleton(sp =>
@@ -36,7 +40,7 @@ public static class KvDistributedLockServiceCollectionExtensions
                 options,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILoggerFactory>(),
-                sp.GetService<KvMetrics>());
+                sp.GetRequiredService<KvAspNetCoreMetrics>());
         });
         return services;
     }

@@ -31,7 +31,7 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
     private readonly TimeSpan _renewalInterval;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly KvMetrics? _metrics;
+    private readonly KvAspNetCoreMetrics? _metrics;
     private readonly CancellationTokenSource _lost = new();
     private readonly CancellationTokenSource _stop = new();
     private Task _renewal = Task.CompletedTask;
@@ -50,7 +50,7 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
         DateTimeOffset leaseEndsAt,
         TimeProvider clock,
         ILogger logger,
-        KvMetrics? metrics)
+        KvAspNetCoreMetrics? metrics)
     {
         _store = store;
         Name = name;
@@ -148,7 +148,7 @@ public sealed class KvDistributedLockHandle : IAsyncDisposable
                 if (lostReason is not null)
                 {
                     AspNetCoreLog.LockLost(_logger, FencingToken, lostReason);
-                    _metrics?.RecordLockLost(_store);
+                    _metrics?.RecordLockLost();
                     await _lost.CancelAsync().ConfigureAwait(false);
                     return;
                 }

@@ -22,7 +22,7 @@ public sealed class KvDistributedLockProvider
     private readonly KvDistributedLockOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly KvMetrics? _metrics;
+    private readonly KvAspNetCoreMetrics? _metrics;
 
     /// <summary>Creates a provider whose locks live in <paramref name="store"/>.</summary>
     /// <param name="store">The store of the locks (for instance <c>kv.Namespace("locks")</c>). Lock names are its keys.</param>
@@ -36,7 +36,7 @@ public sealed class KvDistributedLockProvider
         KvDistributedLockOptions? options = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        KvMetrics? metrics = null)
+        KvAspNetCoreMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _options = options ?? new KvDistributedLockOptions();
@@ -67,7 +67,7 @@ public sealed class KvDistributedLockProvider
     {
         TimeSpan actualLease = ValidateArguments(name, lease);
         KvDistributedLockHandle? handle = await TryAcquireCoreAsync(name, actualLease, cancellationToken).ConfigureAwait(false);
-        _metrics?.RecordLockAcquisition(Store, handle is null ? KvLockAcquisitionResult.Busy : KvLockAcquisitionResult.Acquired);
+        _metrics?.RecordLockAcquisition(handle is null ? KvLockAcquisitionResult.Busy : KvLockAcquisitionResult.Acquired);
         return handle;
     }
 
@@ -105,7 +105,7 @@ public sealed class KvDistributedLockProvider
             KvDistributedLockHandle? handle = await TryAcquireCoreAsync(name, actualLease, cancellationToken).ConfigureAwait(false);
             if (handle is not null)
             {
-                _metrics?.RecordLockAcquisition(Store, KvLockAcquisitionResult.Acquired);
+                _metrics?.RecordLockAcquisition(KvLockAcquisitionResult.Acquired);
                 return handle;
             }
 
@@ -115,7 +115,7 @@ public sealed class KvDistributedLockProvider
                 TimeSpan remaining = wait - _clock.GetElapsedTime(start);
                 if (remaining <= TimeSpan.Zero)
                 {
-                    _metrics?.RecordLockAcquisition(Store, KvLockAcquisitionResult.TimedOut);
+                    _metrics?.RecordLockAcquisition(KvLockAcquisitionResult.TimedOut);
                     throw new KvException(
                         KvErrorCode.LockTimeout,
                         string.Create(CultureInfo.InvariantCulture, $"The lock was not acquired within {wait}."));

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Kv.Internal;
 
 /// <summary>What a limiter takes from dependency injection: the store (from the registered adaptor), logs, clock, metrics.</summary>
-internal readonly record struct KvRateLimitServices(IAtomicKvStore Store, ILoggerFactory? LoggerFactory, TimeProvider? TimeProvider, KvMetrics? Metrics)
+internal readonly record struct KvRateLimitServices(IAtomicKvStore Store, ILoggerFactory? LoggerFactory, TimeProvider? TimeProvider, KvAspNetCoreMetrics? Metrics)
 {
     public static KvRateLimitServices Resolve(IServiceProvider services, KvRateLimiterOptions options)
     {
@@ -18,6 +18,6 @@ internal readonly record struct KvRateLimitServices(IAtomicKvStore Store, ILogge
             kv.Namespace(options.Namespace),
             services.GetService<ILoggerFactory>(),
             services.GetService<TimeProvider>(),
-            services.GetService<KvMetrics>());
+            KvAspNetCoreMetrics.Resolve(services));
     }
 }

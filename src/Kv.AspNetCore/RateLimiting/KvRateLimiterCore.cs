@@ -26,8 +26,7 @@ internal sealed class KvRateLimiterCore
     private readonly KvRateLimitFailureMode _failureMode;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly IAtomicKvStore _metricsStore;
-    private readonly KvMetrics? _metrics;
+    private readonly KvAspNetCoreMetrics? _metrics;
     private long _available;
     private long _successful;
     private long _failed;
@@ -42,7 +41,7 @@ internal sealed class KvRateLimiterCore
         Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide,
         ILoggerFactory? loggerFactory,
         TimeProvider? timeProvider,
-        KvMetrics? metrics)
+        KvAspNetCoreMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(partitionKey);
@@ -61,7 +60,6 @@ internal sealed class KvRateLimiterCore
         _logger = loggerFactory?.CreateLogger("Kv.RateLimiting") ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = metrics;
-        _metricsStore = store;
         _available = _limit;
         _lastActivity = _timeProvider.GetTimestamp();
     }
@@ -165,12 +163,12 @@ internal sealed class KvRateLimiterCore
         if (decision.Acquired)
         {
             Interlocked.Increment(ref _successful);
-            _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.Acquired);
+            _metrics?.RecordRateLimiterDecision(_algorithm, KvRateLimiterDecision.Acquired);
             return KvRateLimitLease.Acquired;
         }
 
         Interlocked.Increment(ref _failed);
-        _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.Rejected);
+        _metrics?.RecordRateLimiterDecision(_algorithm, KvRateLimiterDecision.Rejected);
         AspNetCoreLog.Rejected(_logger, _algorithm, permitCount, decision.RetryAfter);
         return new KvRateLimitLease(isAcquired: false, decision.RetryAfter, reason: null);
     }
@@ -184,13 +182,13 @@ internal sealed class KvRateLimiterCore
         if (_failureMode == KvRateLimitFailureMode.FailOpen)
         {
             Interlocked.Increment(ref _successful);
-            _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.FailedOpen);
+            _metrics?.RecordRateLimiterDecision(_algorithm, KvRateLimiterDecision.FailedOpen);
             AspNetCoreLog.FailedOpen(_logger, _algorithm, cause);
             return KvRateLimitLease.Acquired;
         }
 
         Interlocked.Increment(ref _failed);
-        _metrics?.RecordRateLimiterDecision(_metricsStore, _algorithm, KvRateLimiterDecision.FailedClosed);
+        _metrics?.RecordRateLimiterDecision(_algorithm, KvRateLimiterDecision.FailedClosed);
         AspNetCoreLog.FailedClosed(_logger, _algorithm, cause);
         return new KvRateLimitLease(isAcquired: false, retryAfter: null, StoreFailedReason);
     }

@@ -24,15 +24,15 @@ public sealed class KvSlidingWindowRateLimiter : KvRateLimiter
     /// <param name="timeProvider">The clock of <see cref="KvRateLimiter.IdleDuration"/>; <see langword="null"/> for
     /// <see cref="TimeProvider.System"/>. Windows and refills run on the store's clock (its adaptor's TimeProvider).</param>
     /// <param name="metrics">Where decisions are counted (<c>kv.ratelimit.decisions</c>); <see langword="null"/> for nowhere.
-    /// The partition helpers pass the registered <see cref="KvMetrics"/>.</param>
+    /// The partition helpers pass the registered <see cref="KvAspNetCoreMetrics"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An option is out of range, or the store cannot make rate-limit decisions.</exception>
-    public KvSlidingWindowRateLimiter(IAtomicKvStore store, string partitionKey, KvSlidingWindowRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvMetrics? metrics = null)
+    public KvSlidingWindowRateLimiter(IAtomicKvStore store, string partitionKey, KvSlidingWindowRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvAspNetCoreMetrics? metrics = null)
         : base(CreateCore(store, partitionKey, options, loggerFactory, timeProvider, metrics))
     {
     }
 
-    private static KvRateLimiterCore CreateCore(IAtomicKvStore store, string partitionKey, KvSlidingWindowRateLimiterOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, KvMetrics? metrics)
+    private static KvRateLimiterCore CreateCore(IAtomicKvStore store, string partitionKey, KvSlidingWindowRateLimiterOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider, KvAspNetCoreMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

@@ -27,7 +27,14 @@ public sealed class MetricCollector : IDisposable
     public IEnumerable<Measurement> Of(string instrument) => Measurements.Where(m => m.Instrument == instrument);
 
     public double Sum(string instrument, params (string Key, string Value)[] tags) =>
-        Of(instrument).Where(m => tags.All(t => m.Tags.TryGetValue(t.Key, out string? v) && v == t.Value)).Sum(m => m.Value);
+        Matching(instrument, tags).Sum(m => m.Value);
+
+    /// <summary>How many measurements an instrument took with these tags (a histogram's count).</summary>
+    public int Count(string instrument, params (string Key, string Value)[] tags) =>
+        Matching(instrument, tags).Count();
+
+    private IEnumerable<Measurement> Matching(string instrument, (string Key, string Value)[] tags) =>
+        Of(instrument).Where(m => tags.All(t => m.Tags.TryGetValue(t.Key, out string? v) && v == t.Value));
 
     public void Dispose() => _listener.Dispose();
 

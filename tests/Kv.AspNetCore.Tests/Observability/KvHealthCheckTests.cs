@@ -121,9 +121,12 @@ public sealed class KvHealthCheckTests(OwnRedisServerFixture redis) : IClassFixt
         await kv.Namespace("m").GetAsync<int>("k");
         await kv.Namespace("m").GetAsync<int>("nope");
 
-        Assert.Equal(1, collector.Sum("kv.operations", ("kv.backend", "redis"), ("kv.operation", "set"), ("kv.result", "success")));
-        Assert.Equal(1, collector.Sum("kv.hits", ("kv.backend", "redis")));
-        Assert.Equal(1, collector.Sum("kv.misses", ("kv.backend", "redis")));
-        Assert.All(collector.Of("kv.operation.duration"), m => Assert.True(m.Value >= 0));
+        const string Duration = "db.client.operation.duration";
+        Assert.Equal(1, collector.Count(Duration, ("db.system.name", "redis"), ("db.operation.name", "set")));
+        Assert.Equal(2, collector.Count(Duration, ("db.system.name", "redis"), ("db.operation.name", "get")));
+        Assert.DoesNotContain(collector.Of(Duration), m => m.Tags.ContainsKey("error.type"));
+        Assert.Equal(1, collector.Sum("kv.hits", ("db.system.name", "redis")));
+        Assert.Equal(1, collector.Sum("kv.misses", ("db.system.name", "redis")));
+        Assert.All(collector.Of(Duration), m => Assert.True(m.Value >= 0));
     }
 }

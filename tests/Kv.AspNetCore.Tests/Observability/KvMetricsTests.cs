@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Threading.RateLimiting;
 using Kv.AspNetCore.Tests.Infrastructure;
 using Kv.Conformance;
 using Microsoft.Extensions.Configuration;
@@ -9,9 +10,15 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.Observability;
 
-/// <summary>The meter "Kv": instruments, tags, opt-in namespace tag, cost with no listener, and DI wiring.</summary>
+/// <summary>The meter "Kv": instruments, attributes (OpenTelemetry's database-client conventions), opt-in namespace
+/// attribute, cost with no listener, and DI wiring.</summary>
+/// <remarks>In the collection of the tracing tests: the allocation test needs no listener on the "Kv" activity source,
+/// which is process-wide.</remarks>
+[Collection(KvActivitySourceTests.Name)]
 public sealed class KvMetricsTests : IDisposable
 {
+    private const string Duration = "db.client.operation.duration";
+
     private readonly KvMetrics _metrics = new(meterFactory: null);
     private readonly MetricCollector _collector;
 
@@ -27,7 +34,7 @@ public sealed class KvMetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task Store_operations_are_counted_and_timed_with_backend_operation_and_result_tags()
+    public async Task Store_operations_are_timed_with_the_system_and_operation_attributes()
     {
         IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
 
@@ -43,20 +50,21 @@ public sealed class KvMetricsTests : IDisposable
 
         foreach (string operation in new[] { "set", "get_entry", "exists", "expire", "increment", "set_if_not_exists", "delete" })
         {
-            Assert.Equal(1, _collector.Sum("kv.operations", ("kv.operation", operation), ("kv.backend", "memory"), ("kv.result", "success")));
+            Assert.Equal(1, _collector.Count(Duration, ("db.operation.name", operation), ("db.system.name", "memory")));
         }
 
-        Assert.Equal(2, _collector.Sum("kv.operations", ("kv.operation", "get"), ("kv.result", "success")));
-        Assert.Equal(9, _collector.Of("kv.operation.duration").Count());
+        Assert.Equal(2, _collector.Count(Duration, ("db.operation.name", "get")));
+        Assert.Equal(9, _collector.Of(Duration).Count());
+        Assert.All(_collector.Of(Duration), m => Assert.Equal(["db.operation.name", "db.system.name"], m.Tags.Keys.Order(StringComparer.Ordinal)));
         Assert.Equal(2, _collector.Sum("kv.hits"));
-        Assert.Equal(1, _collector.Sum("kv.hits", ("kv.operation", "get_entry")));
-        Assert.Equal(1, _collector.Sum("kv.misses", ("kv.operation", "get")));
+        Assert.Equal(1, _collector.Sum("kv.hits", ("db.operation.name", "get_entry"), ("db.system.name", "memory")));
+        Assert.Equal(1, _collector.Sum("kv.misses", ("db.operation.name", "get")));
         Assert.All(_collector.Measurements, m => Assert.False(m.Tags.ContainsKey("kv.namespace"), "no namespace tag unless opted in"));
         Assert.All(_collector.Measurements, m => Assert.DoesNotContain(m.Tags.Values, v => v is "a" or "missing" or "n" or "s"));
     }
 
     [Fact]
-    public async Task Data_api_operations_are_counted_and_batch_reads_count_hits_and_misses()
+    public async Task Data_api_operations_are_timed_and_batch_reads_count_hits_and_misses()
     {
         IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
 
@@ -72,22 +80,23 @@ public sealed class KvMetricsTests : IDisposable
 
         foreach (string operation in new[] { "set_many", "get_many", "delete_many", "get_ttl", "persist", "list", "count", "storage_size", "commit" })
         {
-            Assert.Equal(1, _collector.Sum("kv.operations", ("kv.operation", operation), ("kv.result", "success")));
+            Assert.Equal(1, _collector.Count(Duration, ("db.operation.name", operation)));
         }
 
-        Assert.Equal(2, _collector.Sum("kv.hits", ("kv.operation", "get_many")));
-        Assert.Equal(1, _collector.Sum("kv.misses", ("kv.operation", "get_many")));
+        Assert.DoesNotContain(_collector.Of(Duration), m => m.Tags.ContainsKey("error.type"));
+        Assert.Equal(2, _collector.Sum("kv.hits", ("db.operation.name", "get_many")));
+        Assert.Equal(1, _collector.Sum("kv.misses", ("db.operation.name", "get_many")));
     }
 
     [Fact]
-    public async Task Failures_are_counted_with_the_error_code_as_error_type()
+    public async Task Failures_are_timed_with_the_error_code_as_error_type()
     {
         IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
         await store.SetAsync("text", "ten");
 
         await Assert.ThrowsAsync<KvException>(() => store.IncrementAsync("text").AsTask());
 
-        Assert.Equal(1, _collector.Sum("kv.operations", ("kv.operation", "increment"), ("kv.result", "error"), ("error.type", "NotNumeric")));
+        Assert.Equal(1, _collector.Count(Duration, ("db.operation.name", "increment"), ("error.type", "NotNumeric")));
     }
 
     [Fact]
@@ -99,7 +108,7 @@ public sealed class KvMetricsTests : IDisposable
 
         await store.SetAsync("k", 1);
 
-        Assert.Equal(1, collector.Sum("kv.operations", ("kv.namespace", "sessions"), ("kv.operation", "set")));
+        Assert.Equal(1, collector.Count(Duration, ("kv.namespace", "sessions"), ("db.operation.name", "set")));
     }
 
     [Fact]
@@ -150,7 +159,9 @@ public sealed class KvMetricsTests : IDisposable
         var clock = new FakeTimeProvider();
         IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), clock) { Metrics = _metrics }.Namespace("locks");
         using var logs = new CapturingLoggerProvider();
-        var provider = new KvDistributedLockProvider(store, new KvDistributedLockOptions { Lease = TimeSpan.FromSeconds(30) }, clock, logs, _metrics);
+        using var lockMetrics = new KvAspNetCoreMetrics(meterFactory: null);
+        using var collector = new MetricCollector(lockMetrics.Meter);
+        var provider = new KvDistributedLockProvider(store, new KvDistributedLockOptions { Lease = TimeSpan.FromSeconds(30) }, clock, logs, lockMetrics);
 
         KvDistributedLockHandle held = (await provider.TryAcquireAsync("job:secret-name"))!;
         Assert.Null(await provider.TryAcquireAsync("job:secret-name"));
@@ -167,10 +178,14 @@ public sealed class KvMetricsTests : IDisposable
         await Eventually.TrueAsync(() => held.IsLost, "the lock was lost");
         await held.DisposeAsync();
 
-        Assert.Equal(1, _collector.Sum("kv.lock.acquisitions", ("kv.result", "acquired"), ("kv.backend", "memory")));
-        Assert.Equal(1, _collector.Sum("kv.lock.acquisitions", ("kv.result", "busy")));
-        Assert.Equal(1, _collector.Sum("kv.lock.acquisitions", ("kv.result", "timeout")));
-        Assert.Equal(1, _collector.Sum("kv.lock.losses", ("kv.backend", "memory")));
+        Assert.Equal(1, collector.Sum("kv.lock.acquisitions", ("kv.lock.result", "acquired")));
+        Assert.Equal(1, collector.Sum("kv.lock.acquisitions", ("kv.lock.result", "busy")));
+        Assert.Equal(1, collector.Sum("kv.lock.acquisitions", ("kv.lock.result", "timeout")));
+        Assert.Equal(1, collector.Sum("kv.lock.losses"));
+        Assert.All(collector.Measurements, m => Assert.DoesNotContain(m.Tags.Values, v => v != null && v.Contains("secret", StringComparison.Ordinal)));
+
+        // The lock's store operations are measured as any other, on the store's meter.
+        Assert.True(_collector.Count(Duration, ("db.operation.name", "commit"), ("db.system.name", "memory")) >= 3, "each attempt is one commit");
 
         var lost = Assert.Single(logs.Events, e => e.EventId.Id == 4001);
         Assert.Equal(LogLevel.Warning, lost.Level);
@@ -178,17 +193,57 @@ public sealed class KvMetricsTests : IDisposable
     }
 
     [Fact]
-    public void Rate_limiter_decisions_are_counted_by_algorithm_and_result()
+    public async Task Rate_limiter_decisions_are_counted_by_algorithm_and_result_without_the_partition_key()
     {
-        var kv = new MemoryKv { Metrics = _metrics };
+        using var limiterMetrics = new KvAspNetCoreMetrics(meterFactory: null);
+        using var collector = new MetricCollector(limiterMetrics.Meter);
+        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("limits");
+        using var limiter = new KvFixedWindowRateLimiter(
+            store, "secret-partition", new() { PermitLimit = 1, Window = TimeSpan.FromMinutes(1) }, metrics: limiterMetrics);
 
-        _metrics.RecordRateLimiterDecision(kv.Namespace("limits"), "fixed_window", KvRateLimiterDecision.Acquired);
-        _metrics.RecordRateLimiterDecision(kv.Namespace("limits"), "fixed_window", KvRateLimiterDecision.Rejected);
-        _metrics.RecordRateLimiterDecision(kv, "token_bucket", KvRateLimiterDecision.FailedOpen);
+        using (await limiter.AcquireAsync())
+        using (await limiter.AcquireAsync())
+        {
+        }
 
-        Assert.Equal(1, _collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.result", "acquired"), ("kv.backend", "memory")));
-        Assert.Equal(1, _collector.Sum("kv.ratelimit.decisions", ("kv.result", "rejected")));
-        Assert.Equal(1, _collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "token_bucket"), ("kv.result", "failed_open")));
+        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.ratelimit.result", "acquired")));
+        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.ratelimit.result", "rejected")));
+        Assert.All(collector.Measurements, m => Assert.Equal(["kv.ratelimit.algorithm", "kv.ratelimit.result"], m.Tags.Keys.Order(StringComparer.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_partition_limiter_counts_on_the_meter_factorys_Kv_meter_without_any_registration_of_its_own()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddKv();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        using var collector = new MetricCollector(provider.GetRequiredService<KvMetrics>().Meter);
+
+        RateLimitPartition<string> partition = KvRateLimitPartition.GetFixedWindowLimiter(
+            "secret-partition", provider, _ => new KvFixedWindowRateLimiterOptions { PermitLimit = 1, Window = TimeSpan.FromMinutes(1) });
+        using (RateLimiter limiter = partition.Factory(partition.PartitionKey))
+        using (await limiter.AcquireAsync())
+        {
+        }
+
+        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "fixed_window"), ("kv.ratelimit.result", "acquired")));
+    }
+
+    [Fact]
+    public void Lock_and_limiter_instruments_are_on_the_Kv_meter_of_the_meter_factory()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddKv();
+        services.AddKvDistributedLocks();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        KvAspNetCoreMetrics metrics = provider.GetRequiredService<KvAspNetCoreMetrics>();
+        Assert.Equal(KvMetrics.MeterName, metrics.Meter.Name);
+        Assert.Same(provider.GetRequiredService<IMeterFactory>(), metrics.Meter.Scope);
+        // The factory gives the same meter to the store instruments and to these.
+        Assert.Same(provider.GetRequiredService<KvMetrics>().Meter, metrics.Meter);
     }
 
     [Fact]
@@ -226,7 +281,7 @@ public sealed class KvMetricsTests : IDisposable
             await service.StopAsync(CancellationToken.None);
         }
 
-        Assert.Equal(2, collector.Sum("kv.gc.removed", ("kv.backend", "memory")));
+        Assert.Equal(2, collector.Sum("kv.gc.removed", ("db.system.name", "memory")));
     }
 
     [Fact]

@@ -116,7 +116,7 @@ public abstract class KvRateLimiterApiTests : RateLimitTestBase
     [Fact]
     public async Task Decisions_are_counted_in_the_kv_metrics()
     {
-        using var metrics = new KvMetrics(meterFactory: null);
+        using var metrics = new KvAspNetCoreMetrics(meterFactory: null);
         using var collector = new MetricCollector(metrics.Meter);
         using var limiter = new KvTokenBucketRateLimiter(
             Backend.Store(0), NewPartition(), new() { TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromMinutes(1) }, metrics: metrics);
@@ -124,8 +124,8 @@ public abstract class KvRateLimiterApiTests : RateLimitTestBase
         (await limiter.AcquireAsync(1)).Dispose();
         (await limiter.AcquireAsync(1)).Dispose();
 
-        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "token_bucket"), ("kv.result", "acquired")));
-        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "token_bucket"), ("kv.result", "rejected")));
+        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "token_bucket"), ("kv.ratelimit.result", "acquired")));
+        Assert.Equal(1, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.algorithm", "token_bucket"), ("kv.ratelimit.result", "rejected")));
     }
 }
 

@@ -10,7 +10,7 @@ public sealed class KvRateLimiterFailureTests
 
     public static TheoryData<string> Algorithms() => ["fixed_window", "sliding_window", "token_bucket"];
 
-    internal static RateLimiter Create(string algorithm, IAtomicKvStore store, string partition, KvRateLimitFailureMode mode, int limit = 5, RateLimitLogCollector? logs = null, KvMetrics? metrics = null) =>
+    internal static RateLimiter Create(string algorithm, IAtomicKvStore store, string partition, KvRateLimitFailureMode mode, int limit = 5, RateLimitLogCollector? logs = null, KvAspNetCoreMetrics? metrics = null) =>
         algorithm switch
         {
             "fixed_window" => new KvFixedWindowRateLimiter(store, partition, new() { PermitLimit = limit, Window = TimeSpan.FromMinutes(1), FailureMode = mode }, logs, metrics: metrics),
@@ -31,7 +31,7 @@ public sealed class KvRateLimiterFailureTests
     public async Task Fail_open_admits_logs_a_warning_and_counts_the_decision(string algorithm)
     {
         var logs = new RateLimitLogCollector();
-        using var metrics = new KvMetrics(meterFactory: null);
+        using var metrics = new KvAspNetCoreMetrics(meterFactory: null);
         using var collector = new MetricCollector(metrics.Meter);
         using RateLimiter limiter = Create(algorithm, FailingRateLimitStore.Create(), Partition, KvRateLimitFailureMode.FailOpen, logs: logs, metrics: metrics);
 
@@ -50,7 +50,7 @@ public sealed class KvRateLimiterFailureTests
             Assert.Contains("IOException", e.message, StringComparison.Ordinal);
             Assert.DoesNotContain(Partition, e.message, StringComparison.Ordinal);
         });
-        Assert.Equal(2, collector.Sum("kv.ratelimit.decisions", ("kv.result", "failed_open"), ("kv.ratelimit.algorithm", algorithm)));
+        Assert.Equal(2, collector.Sum("kv.ratelimit.decisions", ("kv.ratelimit.result", "failed_open"), ("kv.ratelimit.algorithm", algorithm)));
     }
 
     [Theory]
