@@ -117,6 +117,7 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
                     command.Parameters.AddWithValue("$limit", Batch);
                     return command.ExecuteNonQuery();
                 },
+                singleChange: true,
                 cancellationToken).ConfigureAwait(false);
             total += deleted;
             if (deleted < Batch)

@@ -11,13 +11,13 @@ internal sealed partial class SqliteKvStore
         Db.Read("Get", lease => ReadEntry(lease, key, includeDetails));
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
-        Db.Write("Set", (lease, context) => Set(lease, context, key, value, ttl));
+        Db.Write("Set", (lease, context) => Set(lease, context, key, value, ttl), singleChange: true);
 
     protected override bool DeleteCore(string key) =>
-        Db.Write("Delete", (lease, _) => Delete(lease, key));
+        Db.Write("Delete", (lease, _) => Delete(lease, key), singleChange: true);
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        Db.Write("Expire", (lease, _) => Expire(lease, key, ttl));
+        Db.Write("Expire", (lease, _) => Expire(lease, key, ttl), singleChange: true);
 
     private bool Set(SqliteConnectionLease lease, SqliteWriteContext context, string key, KvValue value, TimeSpan? ttl)
     {

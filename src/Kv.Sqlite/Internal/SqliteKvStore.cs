@@ -148,10 +148,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     }
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), cancellationToken);
+        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), singleChange: true, cancellationToken);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteAsync("SetIfNotExists", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
+        WriteOneAsync("SetIfNotExists", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
         {
             long now = s.Store.Now();
             SqliteCommand command = lease.Command(
@@ -175,7 +175,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) =>
-        WriteAsync("Delete", (Store: this, Key: key), static (lease, _, s) => s.Store.Delete(lease, s.Key), cancellationToken);
+        WriteOneAsync("Delete", (Store: this, Key: key), static (lease, _, s) => s.Store.Delete(lease, s.Key), cancellationToken);
 
     protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
         WriteAsync("DeleteMany", (Store: this, Keys: keys), static (lease, _, s) =>
@@ -190,10 +190,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
-        WriteAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
+        WriteOneAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        WriteAsync("Persist", (Store: this, Key: key), static (lease, _, s) =>
+        WriteOneAsync("Persist", (Store: this, Key: key), static (lease, _, s) =>
         {
             SqliteCommand command = lease.Command("UPDATE kv SET expires_at = NULL WHERE ns = $ns AND key = $key AND expires_at IS NOT NULL AND expires_at > $now");
             s.Store.Bind(command, s.Key);
@@ -201,7 +201,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
-        WriteAsync("Increment", (Store: this, Key: key, By: by, Ttl: ttl, Meta: metadata), static (lease, context, s) =>
+        WriteOneAsync("Increment", (Store: this, Key: key, By: by, Ttl: ttl, Meta: metadata), static (lease, context, s) =>
             s.Store.Increment(lease, s.Store._ns, s.Key, s.By, s.Ttl, s.Meta, context.NextVersion()), cancellationToken);
 
     protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken) =>
@@ -215,7 +215,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             }
 
             return true;
-        }, cancellationToken);
+        }, singleChange: false, cancellationToken);
 
     protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
         WriteAsync("Commit", (Store: this, Operations: operations), static (lease, context, s) => s.Store.Commit(lease, context, s.Operations), cancellationToken);
@@ -460,12 +460,22 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }
     }
 
+    // A write under its own savepoint (it may change several rows; a failure undoes all of it).
     private ValueTask<TResult> WriteAsync<TState, TResult>(
-        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, CancellationToken cancellationToken)
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, CancellationToken cancellationToken) =>
+        QueueWrite(operation, state, write, singleChange: false, cancellationToken);
+
+    // A write of one change statement, whose own errors come before that statement (SqliteWrite.SingleChange).
+    private ValueTask<TResult> WriteOneAsync<TState, TResult>(
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, CancellationToken cancellationToken) =>
+        QueueWrite(operation, state, write, singleChange: true, cancellationToken);
+
+    private ValueTask<TResult> QueueWrite<TState, TResult>(
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, bool singleChange, CancellationToken cancellationToken)
     {
         try
         {
-            return new(Db.WriteAsync(operation, (lease, context) => write(lease, context, state), cancellationToken));
+            return new(Db.WriteAsync(operation, (lease, context) => write(lease, context, state), singleChange, cancellationToken));
         }
         catch (Exception ex) when (ex is KvException or ObjectDisposedException)
         {
@@ -474,6 +484,6 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     }
 
     private async ValueTask WriteVoidAsync<TState>(
-        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, bool> write, CancellationToken cancellationToken) =>
-        await WriteAsync(operation, state, write, cancellationToken).ConfigureAwait(false);
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, bool> write, bool singleChange, CancellationToken cancellationToken) =>
+        await QueueWrite(operation, state, write, singleChange, cancellationToken).ConfigureAwait(false);
 }
