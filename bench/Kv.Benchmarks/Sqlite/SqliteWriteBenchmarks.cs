@@ -216,7 +216,7 @@ public class SqliteWriteBenchmarks
     }
 
     /// <summary>The disk job: see <see cref="KvBenchmarkConfig.DiskJob"/>.</summary>
-    private sealed class Config : KvBenchmarkConfig
+    internal sealed class Config : KvBenchmarkConfig
     {
         public Config()
             : base(DiskJob)

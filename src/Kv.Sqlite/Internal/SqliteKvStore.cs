@@ -16,6 +16,18 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private const string NotReserved = "NOT (key >= '__' AND key < '_`')";
     private const int ScanChunk = 1000;
 
+    /// <summary>A point read of the value: one primary-key lookup.</summary>
+    internal const string GetSql = $"SELECT value FROM kv WHERE ns = $ns AND key = $key AND {Live}";
+
+    /// <summary>One chunk of a listing or range scan, from its lower bound on: a walk of the primary key.</summary>
+    internal const string ScanFromSql = $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key >= $start AND {Live} ORDER BY key LIMIT $limit";
+
+    /// <summary>The next chunk of a listing or range scan, after the last key of the previous one.</summary>
+    internal const string ScanAfterSql = $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key > $start AND {Live} ORDER BY key LIMIT $limit";
+
+    /// <summary>The count of a namespace without filters: a walk of the namespace's range of the primary key.</summary>
+    internal const string CountSql = $"SELECT count(*) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}";
+
     private readonly SqliteKv _kv;
     private readonly string _ns;
 
@@ -109,7 +121,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         {
             return ReadAsync("Count", this, static (lease, store) =>
             {
-                SqliteCommand command = lease.Command($"SELECT count(*) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}");
+                SqliteCommand command = lease.Command(CountSql);
                 command.Parameters.AddWithValue("$ns", store._ns);
                 command.Parameters.AddWithValue("$now", store.Now());
                 return (long)command.ExecuteScalar()!;
@@ -278,7 +290,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private long Increment(SqliteConnectionLease lease, string ns, string key, long by, TimeSpan? ttl, byte[]? metadata, long version)
     {
         long now = Now();
-        SqliteCommand read = lease.Command($"SELECT value FROM kv WHERE ns = $ns AND key = $key AND {Live}");
+        SqliteCommand read = lease.Command(GetSql);
         read.Parameters.AddWithValue("$ns", ns);
         read.Parameters.AddWithValue("$key", key);
         read.Parameters.AddWithValue("$now", now);
@@ -341,7 +353,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     {
         if (!includeDetails)
         {
-            SqliteCommand command = lease.Command($"SELECT value FROM kv WHERE ns = $ns AND key = $key AND {Live}");
+            SqliteCommand command = lease.Command(GetSql);
             Bind(command, key);
             return command.ExecuteScalar() is byte[] payload ? new KvValue(payload) : KvValue.Missing;
         }
@@ -378,9 +390,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         long now = Now();
         while (true)
         {
-            SqliteCommand command = lease.Command(inclusive
-                ? $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key >= $start AND {Live} ORDER BY key LIMIT $limit"
-                : $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key > $start AND {Live} ORDER BY key LIMIT $limit");
+            SqliteCommand command = lease.Command(inclusive ? ScanFromSql : ScanAfterSql);
             command.Parameters.AddWithValue("$ns", _ns);
             command.Parameters.AddWithValue("$start", start);
             command.Parameters.AddWithValue("$now", now);
