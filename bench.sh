@@ -5,6 +5,8 @@
 #   ./bench.sh '<glob>' ...      only the benchmarks matching BenchmarkDotNet's --filter, e.g. '*Memory*' '*Redis*' '*Sqlite*'
 #   ./bench.sh --overhead        only the per-entry memory overhead table
 #   ./bench.sh --sqlite-overhead only the per-entry SQLite file overhead table
+#   ./bench.sh --sqlite-paired   only the SQLite targets, baseline and Kv timed back to back in 21 rounds (a cross-check
+#                                of the BenchmarkDotNet classes on a noisy machine; not part of a full run)
 #
 # The SQLite benchmarks write their files to a temporary folder ($TMPDIR) and delete it afterwards.
 # The Redis benchmarks run against a redis-server this script starts on a free loopback port (127.0.0.1 only,
@@ -25,6 +27,10 @@ overhead=yes
 sqlite_overhead=yes
 benchmarks=yes
 filters=('*')
+if [ "$#" -gt 0 ] && [ "$1" = "--sqlite-paired" ]; then
+  echo "== SQLite targets, paired rounds"
+  exec dotnet "$dll" --sqlite-paired
+fi
 if [ "$#" -gt 0 ]; then
   if [ "$1" = "--overhead" ]; then
     benchmarks=no

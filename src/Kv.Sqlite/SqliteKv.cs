@@ -118,8 +118,8 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
                 (lease, _) =>
                 {
                     var command = lease.Command(CollectSql);
-                    command.Parameters.AddWithValue("$now", now);
-                    command.Parameters.AddWithValue("$limit", CollectBatch);
+                    command.Set("$now", now);
+                    command.Set("$limit", CollectBatch);
                     return command.ExecuteNonQuery();
                 },
                 singleChange: true,

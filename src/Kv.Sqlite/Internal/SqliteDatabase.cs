@@ -534,7 +534,7 @@ internal sealed class SqliteDatabase : IDisposable
             if (context.Version != startVersion)
             {
                 SqliteCommand save = _writer.Command("UPDATE kv_version SET v = $v WHERE id = 0");
-                save.Parameters.AddWithValue("$v", context.Version);
+                save.Set("$v", context.Version);
                 save.ExecuteNonQuery();
             }
 

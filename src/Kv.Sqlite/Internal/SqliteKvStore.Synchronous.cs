@@ -30,7 +30,7 @@ internal sealed partial class SqliteKvStore
         long now = Now();
         SqliteCommand command = lease.Command($"UPDATE kv SET expires_at = $exp WHERE ns = $ns AND key = $key AND {Live}");
         Bind(command, key, now);
-        command.Parameters.AddWithValue("$exp", now + ttl.Ticks);
+        command.Set("$exp", now + ttl.Ticks);
         return command.ExecuteNonQuery() == 1;
     }
 }

@@ -110,8 +110,8 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             // length(CAST(key AS BLOB)) is the key's UTF-8 byte count.
             SqliteCommand command = lease.Command(
                 $"SELECT ifnull(sum(length(CAST(key AS BLOB)) + length(value) + ifnull(length(meta), 0)), 0) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}");
-            command.Parameters.AddWithValue("$ns", store._ns);
-            command.Parameters.AddWithValue("$now", store.Now());
+            command.Set("$ns", store._ns);
+            command.Set("$now", store.Now());
             return (long)command.ExecuteScalar()!;
         });
 
@@ -122,8 +122,8 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             return ReadAsync("Count", this, static (lease, store) =>
             {
                 SqliteCommand command = lease.Command(CountSql);
-                command.Parameters.AddWithValue("$ns", store._ns);
-                command.Parameters.AddWithValue("$now", store.Now());
+                command.Set("$ns", store._ns);
+                command.Set("$now", store.Now());
                 return (long)command.ExecuteScalar()!;
             });
         }
@@ -173,10 +173,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
                 WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= $now
                 """);
             s.Store.Bind(command, s.Key, now);
-            command.Parameters.AddWithValue("$value", s.Value.Payload!);
-            command.Parameters.AddWithValue("$exp", s.Ttl is { } t ? now + t.Ticks : DBNull.Value);
-            command.Parameters.AddWithValue("$version", context.Version + 1);
-            command.Parameters.AddWithValue("$meta", (object?)s.Value.Metadata ?? DBNull.Value);
+            command.Set("$value", s.Value.Payload!);
+            command.Set("$exp", s.Ttl is { } t ? now + t.Ticks : DBNull.Value);
+            command.Set("$version", context.Version + 1);
+            command.Set("$meta", (object?)s.Value.Metadata ?? DBNull.Value);
             if (command.ExecuteNonQuery() == 0)
             {
                 return false;
@@ -261,8 +261,8 @@ internal sealed partial class SqliteKvStore : KvStoreBase
                     break;
                 case KvTransactionOperationKind.Delete:
                     SqliteCommand delete = lease.Command("DELETE FROM kv WHERE ns = $ns AND key = $key");
-                    delete.Parameters.AddWithValue("$ns", op.NamespacePath);
-                    delete.Parameters.AddWithValue("$key", op.Key);
+                    delete.Set("$ns", op.NamespacePath);
+                    delete.Set("$key", op.Key);
                     delete.ExecuteNonQuery();
                     break;
                 case KvTransactionOperationKind.Increment:
@@ -281,9 +281,9 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private static long? ReadVersion(SqliteConnectionLease lease, string ns, string key, long now)
     {
         SqliteCommand command = lease.Command($"SELECT version FROM kv WHERE ns = $ns AND key = $key AND {Live}");
-        command.Parameters.AddWithValue("$ns", ns);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$now", now);
+        command.Set("$ns", ns);
+        command.Set("$key", key);
+        command.Set("$now", now);
         return command.ExecuteScalar() is long version ? version : null;
     }
 
@@ -291,9 +291,9 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     {
         long now = Now();
         SqliteCommand read = lease.Command(GetSql);
-        read.Parameters.AddWithValue("$ns", ns);
-        read.Parameters.AddWithValue("$key", key);
-        read.Parameters.AddWithValue("$now", now);
+        read.Set("$ns", ns);
+        read.Set("$key", key);
+        read.Set("$now", now);
         if (read.ExecuteScalar() is byte[] current)
         {
             if (!KvValueSerializer.TryParseInteger(current, out long value))
@@ -309,10 +309,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
 
             // An existing counter keeps its TTL and metadata.
             SqliteCommand update = lease.Command("UPDATE kv SET value = $value, version = $version WHERE ns = $ns AND key = $key");
-            update.Parameters.AddWithValue("$ns", ns);
-            update.Parameters.AddWithValue("$key", key);
-            update.Parameters.AddWithValue("$value", Serializer.FromInteger(next).Payload!);
-            update.Parameters.AddWithValue("$version", version);
+            update.Set("$ns", ns);
+            update.Set("$key", key);
+            update.Set("$value", Serializer.FromInteger(next).Payload!);
+            update.Set("$version", version);
             update.ExecuteNonQuery();
             return next;
         }
@@ -340,12 +340,12 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             INSERT INTO kv (ns, key, value, expires_at, version, meta) VALUES ($ns, $key, $value, $exp, $version, $meta)
             ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, version = excluded.version, meta = excluded.meta
             """);
-        command.Parameters.AddWithValue("$ns", ns);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", payload);
-        command.Parameters.AddWithValue("$exp", expiresAt is { } e ? e : DBNull.Value);
-        command.Parameters.AddWithValue("$version", version);
-        command.Parameters.AddWithValue("$meta", (object?)metadata ?? DBNull.Value);
+        command.Set("$ns", ns);
+        command.Set("$key", key);
+        command.Set("$value", payload);
+        command.Set("$exp", expiresAt is { } e ? e : DBNull.Value);
+        command.Set("$version", version);
+        command.Set("$meta", (object?)metadata ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -391,10 +391,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         while (true)
         {
             SqliteCommand command = lease.Command(inclusive ? ScanFromSql : ScanAfterSql);
-            command.Parameters.AddWithValue("$ns", _ns);
-            command.Parameters.AddWithValue("$start", start);
-            command.Parameters.AddWithValue("$now", now);
-            command.Parameters.AddWithValue("$limit", ScanChunk);
+            command.Set("$ns", _ns);
+            command.Set("$start", start);
+            command.Set("$now", now);
+            command.Set("$limit", ScanChunk);
             int rows = 0;
             using (SqliteDataReader reader = command.ExecuteReader())
             {
@@ -434,11 +434,11 @@ internal sealed partial class SqliteKvStore : KvStoreBase
 
     private void Bind(SqliteCommand command, string key, long? now = -1)
     {
-        command.Parameters.AddWithValue("$ns", _ns);
-        command.Parameters.AddWithValue("$key", key);
+        command.Set("$ns", _ns);
+        command.Set("$key", key);
         if (now is { } n)
         {
-            command.Parameters.AddWithValue("$now", n == -1 ? Now() : n);
+            command.Set("$now", n == -1 ? Now() : n);
         }
     }
 
