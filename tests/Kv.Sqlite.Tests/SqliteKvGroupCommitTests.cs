@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Kv.Sqlite.Tests;
 
-/// <summary>Writes that share one group commit: a failing write fails alone, with nothing of it applied.</summary>
+/// <summary>Writes that share one group commit: a failing write fails alone, with nothing of it applied. And the
+/// increment's one-statement path against the general one, on stored bytes the public API cannot write.</summary>
 public sealed class SqliteKvGroupCommitTests : IAsyncLifetime
 {
     private readonly SqliteTestBackend _backend = new();
@@ -51,6 +52,56 @@ public sealed class SqliteKvGroupCommitTests : IAsyncLifetime
             Assert.Equal(i, await store.GetAsync<int>("a" + n));
             Assert.Equal(i, await store.GetAsync<int>("b" + n));
             Assert.False(await store.ExistsAsync("tx" + n));
+        }
+    }
+
+    [Theory]
+    [InlineData("5", 1, "6")]
+    [InlineData("5", -10, "-5")]
+    [InlineData("-1", 1, "0")]
+    [InlineData("9223372036854775806", 1, "9223372036854775807")]
+    [InlineData("-9223372036854775808", 1, "-9223372036854775807")]
+    [InlineData("-9223372036854775807", -1, "-9223372036854775808")]
+    [InlineData("9223372036854775807", 1, null)]
+    [InlineData("-9223372036854775808", -1, null)]
+    [InlineData("007", 1, null)]
+    [InlineData("-0", 1, null)]
+    [InlineData("1.5", 1, null)]
+    [InlineData("1e3", 1, null)]
+    [InlineData(" 5", 1, null)]
+    [InlineData("5 ", 1, null)]
+    [InlineData("9223372036854775808", 1, null)]
+    [InlineData("\"5\"", 1, null)]
+    public async Task An_increment_of_stored_bytes_agrees_with_memory(string stored, long by, string? expected)
+    {
+        using SqliteKv kv = _backend.CreateSqliteKv();
+        IAtomicKvStore store = kv.Namespace("n");
+        await store.SetAsync("c", 0);
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(stored);
+        await kv.Database.WriteAsync(
+            "Test",
+            (lease, _) =>
+            {
+                using var command = lease.Connection.CreateCommand();
+                command.CommandText = "UPDATE kv SET value = $v WHERE key = 'c'";
+                command.Parameters.AddWithValue("$v", bytes);
+                return command.ExecuteNonQuery();
+            },
+            CancellationToken.None);
+
+        // MemoryKv holds the same bytes through its own parser: the reference for what is a number.
+        bool memoryParses = KvValueSerializer.TryParseInteger(bytes, out long memoryValue);
+        if (expected is null)
+        {
+            KvException failure = await Assert.ThrowsAsync<KvException>(async () => await store.IncrementAsync("c", by));
+            Assert.Equal(memoryParses ? KvErrorCode.Overflow : KvErrorCode.NotNumeric, failure.Code);
+            Assert.Equal(bytes, kv.Database.Read("Test", lease => (byte[])lease.Command("SELECT value FROM kv WHERE key = 'c'").ExecuteScalar()!));
+        }
+        else
+        {
+            Assert.True(memoryParses);
+            Assert.Equal(long.Parse(expected, CultureInfo.InvariantCulture), await store.IncrementAsync("c", by));
+            Assert.Equal(memoryValue + by, await store.GetAsync<long>("c"));
         }
     }
 }

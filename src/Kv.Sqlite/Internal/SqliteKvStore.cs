@@ -25,6 +25,17 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     /// <summary>The next chunk of a listing or range scan, after the last key of the previous one.</summary>
     internal const string ScanAfterSql = $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key > $start AND {Live} ORDER BY key LIMIT $limit";
 
+    /// <summary>An increment of a live counter in canonical form, without overflow, in place; returns the new value.</summary>
+    internal const string IncrementSql =
+        $"""
+        UPDATE kv SET value = CAST(CAST(CAST(CAST(value AS TEXT) AS INTEGER) + $by AS TEXT) AS BLOB), version = $version
+        WHERE ns = $ns AND key = $key AND {Live}
+          AND CAST(CAST(CAST(value AS TEXT) AS INTEGER) AS TEXT) = CAST(value AS TEXT)
+          AND (($by >= 0 AND CAST(CAST(value AS TEXT) AS INTEGER) <= 9223372036854775807 - $by)
+            OR ($by < 0 AND CAST(CAST(value AS TEXT) AS INTEGER) >= (-9223372036854775807 - 1) - $by))
+        RETURNING CAST(CAST(value AS TEXT) AS INTEGER)
+        """;
+
     /// <summary>The count of a namespace without filters: a walk of the namespace's range of the primary key.</summary>
     internal const string CountSql = $"SELECT count(*) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}";
 
@@ -290,6 +301,21 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private long Increment(SqliteConnectionLease lease, string ns, string key, long by, TimeSpan? ttl, byte[]? metadata, long version)
     {
         long now = Now();
+
+        // The common case in one statement: a live counter stored in canonical form (the digits FromInteger writes and
+        // TryParseInteger accepts: no sign but '-', no leading zero) that the sum does not overflow. Anything else,
+        // a missing key included, matches no row and takes the general path below, which decides and throws exactly.
+        SqliteCommand add = lease.Command(IncrementSql);
+        add.Set("$ns", ns);
+        add.Set("$key", key);
+        add.Set("$now", now);
+        add.Set("$by", by);
+        add.Set("$version", version);
+        if (add.ExecuteScalar() is long sum)
+        {
+            return sum;
+        }
+
         SqliteCommand read = lease.Command(GetSql);
         read.Set("$ns", ns);
         read.Set("$key", key);
