@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (bench/Kv.Benchmarks, BenchmarkDotNet, Release) and prints their summary tables.
 #
-#   ./bench.sh                   the per-entry memory overhead table, then every benchmark
-#   ./bench.sh '<glob>' ...      only the benchmarks matching BenchmarkDotNet's --filter, e.g. '*Memory*' '*Redis*'
+#   ./bench.sh                   the per-entry memory and SQLite file overhead tables, then every benchmark
+#   ./bench.sh '<glob>' ...      only the benchmarks matching BenchmarkDotNet's --filter, e.g. '*Memory*' '*Redis*' '*Sqlite*'
 #   ./bench.sh --overhead        only the per-entry memory overhead table
+#   ./bench.sh --sqlite-overhead only the per-entry SQLite file overhead table
+#   ./bench.sh --sqlite-paired   only the SQLite targets, baseline and Kv timed back to back in 21 rounds (a cross-check
+#                                of the BenchmarkDotNet classes on a noisy machine; not part of a full run)
 #
+# The SQLite benchmarks write their files to a temporary folder ($TMPDIR) and delete it afterwards.
 # The Redis benchmarks run against a redis-server this script starts on a free loopback port (127.0.0.1 only,
 # persistence off, its own temporary directory) and stops at exit. Full BenchmarkDotNet logs and reports go to
 # bench/Kv.Benchmarks/BenchmarkDotNet.Artifacts/. See docs/benchmarks.md.
@@ -20,13 +24,23 @@ dll=bench/Kv.Benchmarks/bin/Release/net10.0/Kv.Benchmarks.dll
 artifacts="$PWD/bench/Kv.Benchmarks/BenchmarkDotNet.Artifacts"
 
 overhead=yes
+sqlite_overhead=yes
 benchmarks=yes
 filters=('*')
+if [ "$#" -gt 0 ] && [ "$1" = "--sqlite-paired" ]; then
+  echo "== SQLite targets, paired rounds"
+  exec dotnet "$dll" --sqlite-paired
+fi
 if [ "$#" -gt 0 ]; then
   if [ "$1" = "--overhead" ]; then
     benchmarks=no
+    sqlite_overhead=no
+  elif [ "$1" = "--sqlite-overhead" ]; then
+    benchmarks=no
+    overhead=no
   else
     overhead=no
+    sqlite_overhead=no
     filters=("$@")
   fi
 fi
@@ -34,6 +48,12 @@ fi
 if [ "$overhead" = yes ]; then
   echo "== Per-entry memory overhead"
   dotnet "$dll" --overhead
+  echo
+fi
+
+if [ "$sqlite_overhead" = yes ]; then
+  echo "== Per-entry SQLite file overhead"
+  dotnet "$dll" --sqlite-overhead
   echo
 fi
 

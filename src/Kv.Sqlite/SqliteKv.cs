@@ -93,6 +93,13 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         return new SqliteKvStore(this, KvKeyLayout.ChildPath(null, name));
     }
 
+    /// <summary>How many expired rows one transaction of <see cref="CollectExpiredAsync"/> deletes at most.</summary>
+    internal const int CollectBatch = 1000;
+
+    /// <summary>One batch of collection: the first expired rows in expiry order, found through the index kv_expiry.</summary>
+    internal const string CollectSql =
+        "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= $now ORDER BY expires_at LIMIT $limit)";
+
     /// <summary>
     /// Deletes expired rows through the index on expiry, in transactions of at most 1,000 rows each, so the write lock
     /// is never held for long; a pass costs in proportion to what expired. Reads never see expired entries either way.
@@ -101,7 +108,6 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// <returns>How many expired entries were deleted.</returns>
     public override async ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default)
     {
-        const int Batch = 1000;
         long total = 0;
         while (true)
         {
@@ -111,15 +117,15 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
                 "CollectExpired",
                 (lease, _) =>
                 {
-                    var command = lease.Command(
-                        "DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= $now ORDER BY expires_at LIMIT $limit)");
-                    command.Parameters.AddWithValue("$now", now);
-                    command.Parameters.AddWithValue("$limit", Batch);
+                    var command = lease.Command(CollectSql);
+                    command.Set("$now", now);
+                    command.Set("$limit", CollectBatch);
                     return command.ExecuteNonQuery();
                 },
+                singleChange: true,
                 cancellationToken).ConfigureAwait(false);
             total += deleted;
-            if (deleted < Batch)
+            if (deleted < CollectBatch)
             {
                 SqliteLog.Collected(_logger, total);
                 return total;

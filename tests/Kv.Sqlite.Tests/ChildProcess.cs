@@ -27,6 +27,7 @@ internal static class ChildProcess
     {
         var info = new ProcessStartInfo(program)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -51,5 +52,51 @@ internal static class ChildProcess
         }
 
         Assert.Fail($"The child process ended before printing '{expected}': {await process.StandardError.ReadToEndAsync()}");
+    }
+
+    /// <summary>
+    /// Starts one child per argument list, waits until each printed "ready", then says "go" to all of them, so that
+    /// they run at the same time; returns the children's outputs after "ready", line by line, once each exited with 0.
+    /// </summary>
+    public static async Task<string[][]> RunTogetherAsync(IEnumerable<string[]> argumentLists)
+    {
+        Process[] children = [.. argumentLists.Select(args => Start(args))];
+        try
+        {
+            foreach (Process child in children)
+            {
+                await WaitForLineAsync(child, "ready");
+            }
+
+            foreach (Process child in children)
+            {
+                await child.StandardInput.WriteLineAsync("go");
+                await child.StandardInput.FlushAsync();
+            }
+
+            var outputs = new string[children.Length][];
+            for (int i = 0; i < children.Length; i++)
+            {
+                Task<string> error = children[i].StandardError.ReadToEndAsync();
+                string output = await children[i].StandardOutput.ReadToEndAsync();
+                await children[i].WaitForExitAsync();
+                Assert.True(children[i].ExitCode == 0, $"Child {i} exited with {children[i].ExitCode}: {await error}");
+                outputs[i] = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            foreach (Process child in children)
+            {
+                if (!child.HasExited)
+                {
+                    child.Kill();
+                }
+
+                child.Dispose();
+            }
+        }
     }
 }

@@ -211,6 +211,37 @@ public sealed class SqliteKvFileTests : IAsyncLifetime
         await Assert.ThrowsAsync<OptionsValidationException>(() => bad.StartAsync());
     }
 
+    [Fact]
+    public async Task UseSqlite_replaces_memory_and_the_one_collection_service_collects_the_file()
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<TimeProvider>(_backend.Clock);
+        builder.Services.AddKv().UseSqlite(o =>
+        {
+            o.Path = _backend.Path;
+            o.GcInterval = TimeSpan.FromMinutes(1);
+        });
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(AtomicKvAdaptor));
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType != null && d.ImplementationType.Name == "KvCollectionService");
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        SqliteKv kv = host.Services.GetRequiredService<SqliteKv>();
+        Assert.Same(kv, host.Services.GetRequiredService<KvAdaptor>());
+        IAtomicKvStore store = kv.Namespace("n");
+        await store.SetManyAsync(Enumerable.Range(0, 10).Select(i => KeyValuePair.Create("t" + i.ToString(CultureInfo.InvariantCulture), i)), KvSetOptions.WithTtl(TimeSpan.FromSeconds(30)));
+        await store.SetAsync("permanent", 1);
+
+        // One GC interval on the application's clock: the hosted service's pass deletes the expired rows of the file.
+        _backend.Clock.Advance(TimeSpan.FromMinutes(1));
+        for (int attempt = 0; attempt < 400 && await RowsAsync(kv) > 1; attempt++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(1L, await RowsAsync(kv));
+        await host.StopAsync();
+    }
+
     private async Task AssertRefusedAsync(byte[] before, string reason)
     {
         using var kv = new SqliteKv(new SqliteKvOptions { Path = _backend.Path });

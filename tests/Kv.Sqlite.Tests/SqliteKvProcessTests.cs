@@ -94,6 +94,61 @@ public sealed class SqliteKvProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Read_check_write_transactions_from_four_processes_are_exact()
+    {
+        // Each child reads the counter with its version, then commits Check(version) + Set(value + 1), retrying on a
+        // conflict: a check that let a stale version through would lose an increment.
+        await CreateDatabaseAsync();
+        string[][] outputs = await ChildProcess.RunTogetherAsync(
+            Enumerable.Range(0, 4).Select(_ => new[] { "txincrement", _backend.Path, "Normal", "250" }));
+
+        Assert.All(outputs, output => Assert.StartsWith("done ", output.Last(), StringComparison.Ordinal));
+        Assert.Equal(1000, await _backend.CreateSqliteKv().Namespace("child").GetAsync<long>("txcounter"));
+    }
+
+    [Theory]
+    [InlineData("fixedwindow")]
+    [InlineData("tokenbucket")]
+    public async Task A_rate_limit_shared_by_four_processes_admits_exactly_the_limit(string kind)
+    {
+        // 4 × 60 attempts against a limit of 100, every child's clock stopped at the same instant (no window ends, no
+        // token comes back however long the test takes).
+        await CreateDatabaseAsync();
+        string instant = new DateTimeOffset(2026, 12, 6, 12, 0, 30, TimeSpan.Zero).UtcTicks.ToString(CultureInfo.InvariantCulture);
+        string[][] outputs = await ChildProcess.RunTogetherAsync(
+            Enumerable.Range(0, 4).Select(_ => new[] { "ratelimit", _backend.Path, kind, "60", "100", instant }));
+
+        int[] admitted = [.. outputs.Select(output => int.Parse(output.Single()["admitted ".Length..], CultureInfo.InvariantCulture))];
+        Assert.Equal(100, admitted.Sum());
+    }
+
+    [Fact]
+    public async Task The_distributed_lock_has_one_holder_at_a_time_across_processes_and_its_fencing_tokens_rise()
+    {
+        // Inside the lock each holder does a read-then-write increment that only mutual exclusion makes exact, and checks
+        // its fencing token against the previous holder's.
+        await CreateDatabaseAsync();
+        string[][] outputs = await ChildProcess.RunTogetherAsync(
+            Enumerable.Range(0, 4).Select(_ => new[] { "lock", _backend.Path, "Normal", "50" }));
+
+        string[] lines = [.. outputs.SelectMany(output => output)];
+        Assert.DoesNotContain(lines, line => line.StartsWith("violation", StringComparison.Ordinal));
+        Assert.All(outputs, output => Assert.Equal("done", output.Last()));
+        long[] tokens = [.. lines.Where(l => l.StartsWith("token ", StringComparison.Ordinal)).Select(l => long.Parse(l["token ".Length..], CultureInfo.InvariantCulture))];
+        Assert.Equal(200, tokens.Length);
+        Assert.Equal(200, tokens.Distinct().Count());
+        Assert.All(outputs, output =>
+        {
+            long[] own = [.. output.Where(l => l.StartsWith("token ", StringComparison.Ordinal)).Select(l => long.Parse(l["token ".Length..], CultureInfo.InvariantCulture))];
+            Assert.Equal(own.Order(), own);
+        });
+
+        IAtomicKvStore store = _backend.CreateSqliteKv().Namespace("child");
+        Assert.Equal(200, await store.GetAsync<long>("count"));
+        Assert.Equal(tokens.Max(), await store.GetAsync<long>("last-token"));
+    }
+
+    [Fact]
     public async Task A_write_waits_for_a_lock_held_by_another_process_at_most_the_busy_timeout_and_reads_never_wait()
     {
         await CreateDatabaseAsync();

@@ -17,7 +17,10 @@ internal sealed class SqliteConnectionLease : IDisposable
 
     private int CommandTimeoutSeconds { get; }
 
-    /// <summary>The prepared command for <paramref name="sql"/>, with its parameters cleared.</summary>
+    /// <summary>
+    /// The prepared command for <paramref name="sql"/>. Its parameters keep their objects from one use to the next:
+    /// set every one of them with <see cref="SqliteCommandExtensions.Set"/> before running it.
+    /// </summary>
     public SqliteCommand Command(string sql)
     {
         if (!_commands.TryGetValue(sql, out SqliteCommand? command))
@@ -26,10 +29,6 @@ internal sealed class SqliteConnectionLease : IDisposable
             command.CommandText = sql;
             command.CommandTimeout = CommandTimeoutSeconds;
             _commands.Add(sql, command);
-        }
-        else
-        {
-            command.Parameters.Clear();
         }
 
         return command;
@@ -47,5 +46,26 @@ internal sealed class SqliteConnectionLease : IDisposable
 
         _commands.Clear();
         Connection.Dispose();
+    }
+}
+
+/// <summary>Binding a kept command's parameters without allocating new parameter objects.</summary>
+internal static class SqliteCommandExtensions
+{
+    /// <summary>Sets the parameter <paramref name="name"/> of <paramref name="command"/> to <paramref name="value"/>,
+    /// adding the parameter on the command's first use.</summary>
+    public static void Set(this SqliteCommand command, string name, object value)
+    {
+        SqliteParameterCollection parameters = command.Parameters;
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            if (string.Equals(parameters[i].ParameterName, name, StringComparison.Ordinal))
+            {
+                parameters[i].Value = value;
+                return;
+            }
+        }
+
+        parameters.AddWithValue(name, value);
     }
 }

@@ -18,6 +18,9 @@ internal sealed class SqliteDatabase : IDisposable
 
     private const int MaxPooledReaders = 8;
 
+    // How many spins and yields in a row without a new write end the gathering of a group (Gather).
+    private const int GatherSpins = 40;
+
     private static ReadOnlySpan<byte> Magic => "SQLite format 3\0"u8;
 
     private readonly string _connectionString;
@@ -99,10 +102,19 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
+    /// <summary>Queues a write, run under its own savepoint, for the writer thread; the task completes after the
+    /// transaction holding it committed.</summary>
+    public Task<T> WriteAsync<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, CancellationToken cancellationToken) =>
+        WriteAsync(operation, write, singleChange: false, cancellationToken);
+
     /// <summary>Queues a write for the writer thread; the task completes after the transaction holding it committed.</summary>
-    public Task<T> WriteAsync<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, CancellationToken cancellationToken)
+    /// <param name="operation">The operation's name, for errors and logs.</param>
+    /// <param name="write">The write, run on the writer thread inside the group's transaction.</param>
+    /// <param name="singleChange">See <see cref="SqliteWrite.SingleChange"/>; false runs the write under its own savepoint.</param>
+    /// <param name="cancellationToken">Cancels the write while it is queued.</param>
+    public Task<T> WriteAsync<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, bool singleChange, CancellationToken cancellationToken)
     {
-        var item = new SqliteWrite<T>(operation, write, cancellationToken);
+        var item = new SqliteWrite<T>(operation, write, singleChange, cancellationToken);
         try
         {
             _writes.Add(item, CancellationToken.None);
@@ -120,9 +132,9 @@ internal sealed class SqliteDatabase : IDisposable
     /// the path of the synchronous API. The work runs on the dedicated writer thread, so the caller waits on an event
     /// that thread sets, not on a task; the write is bounded by <see cref="BusyTimeout"/> like every other.
     /// </summary>
-    public T Write<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write)
+    public T Write<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, bool singleChange)
     {
-        using var item = new SqliteBlockingWrite<T>(operation, write);
+        using var item = new SqliteBlockingWrite<T>(operation, write, singleChange);
         try
         {
             _writes.Add(item, CancellationToken.None);
@@ -414,6 +426,7 @@ internal sealed class SqliteDatabase : IDisposable
     private void WriterLoop()
     {
         var batch = new List<SqliteWrite>(_maxWritesPerTransaction);
+        int previous = 0;
         while (!_writes.IsCompleted)
         {
             if (!_writes.TryTake(out SqliteWrite? first, Timeout.Infinite))
@@ -422,13 +435,39 @@ internal sealed class SqliteDatabase : IDisposable
             }
 
             batch.Add(first);
-            while (batch.Count < _maxWritesPerTransaction && _writes.TryTake(out SqliteWrite? next))
+            Gather(batch, previous);
+            RunBatch(batch);
+            previous = batch.Count;
+            batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Adds the queued writes to <paramref name="batch"/>. When fewer are queued than the previous group held, waits a
+    /// little for the rest: the callers the previous commit released are usually about to write again, and without the
+    /// wait the groups alternate between the first caller back alone (paying a whole commit, an fsync under
+    /// <see cref="SqliteDurability.Full"/>) and everyone else. The wait is a bounded number of spins and yields without
+    /// a new write (no clock), so a caller that does not come back costs at most a few microseconds once.
+    /// </summary>
+    private void Gather(List<SqliteWrite> batch, int previous)
+    {
+        int target = Math.Min(previous, _maxWritesPerTransaction);
+        var spinner = default(SpinWait);
+        while (batch.Count < _maxWritesPerTransaction)
+        {
+            if (_writes.TryTake(out SqliteWrite? next))
             {
                 batch.Add(next);
+                spinner.Reset();
+                continue;
             }
 
-            RunBatch(batch);
-            batch.Clear();
+            if (batch.Count >= target || spinner.Count >= GatherSpins)
+            {
+                return;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 
@@ -462,6 +501,21 @@ internal sealed class SqliteDatabase : IDisposable
                     continue;
                 }
 
+                if (write.SingleChange)
+                {
+                    try
+                    {
+                        write.Run(_writer, context);
+                    }
+                    catch (Exception ex) when (ex is not SqliteException || InTransaction())
+                    {
+                        // Nothing of this write is left to undo (SQLite undid its failed statement); the group goes on.
+                        write.Fail(ex is SqliteException sqlite ? Failed(write.Operation, sqlite) : ex);
+                    }
+
+                    continue;
+                }
+
                 _writer.Execute("SAVEPOINT w");
                 try
                 {
@@ -480,7 +534,7 @@ internal sealed class SqliteDatabase : IDisposable
             if (context.Version != startVersion)
             {
                 SqliteCommand save = _writer.Command("UPDATE kv_version SET v = $v WHERE id = 0");
-                save.Parameters.AddWithValue("$v", context.Version);
+                save.Set("$v", context.Version);
                 save.ExecuteNonQuery();
             }
 

@@ -16,7 +16,7 @@ internal sealed partial class SqliteKvStore
 
     private ValueTask<KvRateLimitDecision> DecideAsync(
         string operation, string stateKey, Func<string?, long, KvRateLimitStateChange> decide, CancellationToken cancellationToken) =>
-        WriteAsync(operation, (Store: this, Key: stateKey, Decide: decide), static (lease, context, s) =>
+        WriteOneAsync(operation, (Store: this, Key: stateKey, Decide: decide), static (lease, context, s) =>
         {
             DateTimeOffset now = s.Store.TimeProvider.GetUtcNow();
             KvValue current = s.Store.ReadEntry(lease, s.Key, includeDetails: false);

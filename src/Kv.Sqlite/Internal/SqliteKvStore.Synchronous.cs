@@ -11,13 +11,13 @@ internal sealed partial class SqliteKvStore
         Db.Read("Get", lease => ReadEntry(lease, key, includeDetails));
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
-        Db.Write("Set", (lease, context) => Set(lease, context, key, value, ttl));
+        Db.Write("Set", (lease, context) => Set(lease, context, key, value, ttl), singleChange: true);
 
     protected override bool DeleteCore(string key) =>
-        Db.Write("Delete", (lease, _) => Delete(lease, key));
+        Db.Write("Delete", (lease, _) => Delete(lease, key), singleChange: true);
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        Db.Write("Expire", (lease, _) => Expire(lease, key, ttl));
+        Db.Write("Expire", (lease, _) => Expire(lease, key, ttl), singleChange: true);
 
     protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request) =>
         Db.ReadSnapshot("List", lease => List(lease, request));
@@ -49,7 +49,7 @@ internal sealed partial class SqliteKvStore
         long now = Now();
         SqliteCommand command = lease.Command($"UPDATE kv SET expires_at = $exp WHERE ns = $ns AND key = $key AND {Live}");
         Bind(command, key, now);
-        command.Parameters.AddWithValue("$exp", now + ttl.Ticks);
+        command.Set("$exp", now + ttl.Ticks);
         return command.ExecuteNonQuery() == 1;
     }
 }

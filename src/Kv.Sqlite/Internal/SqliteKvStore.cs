@@ -16,6 +16,29 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private const string NotReserved = "NOT (key >= '__' AND key < '_`')";
     private const int ScanChunk = 1000;
 
+    /// <summary>A point read of the value: one primary-key lookup.</summary>
+    internal const string GetSql = $"SELECT value FROM kv WHERE ns = $ns AND key = $key AND {Live}";
+
+    /// <summary>One chunk of a listing or range scan, from its lower bound on: a walk of the primary key.</summary>
+    internal const string ScanFromSql = $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key >= $start AND {Live} ORDER BY key LIMIT $limit";
+
+    /// <summary>The next chunk of a listing or range scan, after the last key of the previous one.</summary>
+    internal const string ScanAfterSql = $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key > $start AND {Live} ORDER BY key LIMIT $limit";
+
+    /// <summary>An increment of a live counter in canonical form, without overflow, in place; returns the new value.</summary>
+    internal const string IncrementSql =
+        $"""
+        UPDATE kv SET value = CAST(CAST(CAST(CAST(value AS TEXT) AS INTEGER) + $by AS TEXT) AS BLOB), version = $version
+        WHERE ns = $ns AND key = $key AND {Live}
+          AND CAST(CAST(CAST(value AS TEXT) AS INTEGER) AS TEXT) = CAST(value AS TEXT)
+          AND (($by >= 0 AND CAST(CAST(value AS TEXT) AS INTEGER) <= 9223372036854775807 - $by)
+            OR ($by < 0 AND CAST(CAST(value AS TEXT) AS INTEGER) >= (-9223372036854775807 - 1) - $by))
+        RETURNING CAST(CAST(value AS TEXT) AS INTEGER)
+        """;
+
+    /// <summary>The count of a namespace without filters: a walk of the namespace's range of the primary key.</summary>
+    internal const string CountSql = $"SELECT count(*) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}";
+
     private readonly SqliteKv _kv;
     private readonly string _ns;
 
@@ -98,8 +121,8 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             // length(CAST(key AS BLOB)) is the key's UTF-8 byte count.
             SqliteCommand command = lease.Command(
                 $"SELECT ifnull(sum(length(CAST(key AS BLOB)) + length(value) + ifnull(length(meta), 0)), 0) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}");
-            command.Parameters.AddWithValue("$ns", store._ns);
-            command.Parameters.AddWithValue("$now", store.Now());
+            command.Set("$ns", store._ns);
+            command.Set("$now", store.Now());
             return (long)command.ExecuteScalar()!;
         });
 
@@ -109,9 +132,9 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         {
             return ReadAsync("Count", this, static (lease, store) =>
             {
-                SqliteCommand command = lease.Command($"SELECT count(*) FROM kv WHERE ns = $ns AND {Live} AND {NotReserved}");
-                command.Parameters.AddWithValue("$ns", store._ns);
-                command.Parameters.AddWithValue("$now", store.Now());
+                SqliteCommand command = lease.Command(CountSql);
+                command.Set("$ns", store._ns);
+                command.Set("$now", store.Now());
                 return (long)command.ExecuteScalar()!;
             });
         }
@@ -132,10 +155,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         ReadSnapshotAsync("List", (Store: this, Request: request), static (lease, s) => s.Store.List(lease, s.Request));
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), cancellationToken);
+        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), singleChange: true, cancellationToken);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteAsync("SetIfNotExists", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
+        WriteOneAsync("SetIfNotExists", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
         {
             long now = s.Store.Now();
             SqliteCommand command = lease.Command(
@@ -145,10 +168,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
                 WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= $now
                 """);
             s.Store.Bind(command, s.Key, now);
-            command.Parameters.AddWithValue("$value", s.Value.Payload!);
-            command.Parameters.AddWithValue("$exp", s.Ttl is { } t ? now + t.Ticks : DBNull.Value);
-            command.Parameters.AddWithValue("$version", context.Version + 1);
-            command.Parameters.AddWithValue("$meta", (object?)s.Value.Metadata ?? DBNull.Value);
+            command.Set("$value", s.Value.Payload!);
+            command.Set("$exp", s.Ttl is { } t ? now + t.Ticks : DBNull.Value);
+            command.Set("$version", context.Version + 1);
+            command.Set("$meta", (object?)s.Value.Metadata ?? DBNull.Value);
             if (command.ExecuteNonQuery() == 0)
             {
                 return false;
@@ -159,7 +182,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) =>
-        WriteAsync("Delete", (Store: this, Key: key), static (lease, _, s) => s.Store.Delete(lease, s.Key), cancellationToken);
+        WriteOneAsync("Delete", (Store: this, Key: key), static (lease, _, s) => s.Store.Delete(lease, s.Key), cancellationToken);
 
     protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
         WriteAsync("DeleteMany", (Store: this, Keys: keys), static (lease, _, s) =>
@@ -174,10 +197,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
-        WriteAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
+        WriteOneAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        WriteAsync("Persist", (Store: this, Key: key), static (lease, _, s) =>
+        WriteOneAsync("Persist", (Store: this, Key: key), static (lease, _, s) =>
         {
             SqliteCommand command = lease.Command("UPDATE kv SET expires_at = NULL WHERE ns = $ns AND key = $key AND expires_at IS NOT NULL AND expires_at > $now");
             s.Store.Bind(command, s.Key);
@@ -185,7 +208,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
-        WriteAsync("Increment", (Store: this, Key: key, By: by, Ttl: ttl, Meta: metadata), static (lease, context, s) =>
+        WriteOneAsync("Increment", (Store: this, Key: key, By: by, Ttl: ttl, Meta: metadata), static (lease, context, s) =>
             s.Store.Increment(lease, s.Store._ns, s.Key, s.By, s.Ttl, s.Meta, context.NextVersion()), cancellationToken);
 
     protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken) =>
@@ -199,7 +222,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             }
 
             return true;
-        }, cancellationToken);
+        }, singleChange: false, cancellationToken);
 
     protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
         WriteAsync("Commit", (Store: this, Operations: operations), static (lease, context, s) => s.Store.Commit(lease, context, s.Operations), cancellationToken);
@@ -233,8 +256,8 @@ internal sealed partial class SqliteKvStore : KvStoreBase
                     break;
                 case KvTransactionOperationKind.Delete:
                     SqliteCommand delete = lease.Command("DELETE FROM kv WHERE ns = $ns AND key = $key");
-                    delete.Parameters.AddWithValue("$ns", op.NamespacePath);
-                    delete.Parameters.AddWithValue("$key", op.Key);
+                    delete.Set("$ns", op.NamespacePath);
+                    delete.Set("$key", op.Key);
                     delete.ExecuteNonQuery();
                     break;
                 case KvTransactionOperationKind.Increment:
@@ -253,19 +276,34 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private static long? ReadVersion(SqliteConnectionLease lease, string ns, string key, long now)
     {
         SqliteCommand command = lease.Command($"SELECT version FROM kv WHERE ns = $ns AND key = $key AND {Live}");
-        command.Parameters.AddWithValue("$ns", ns);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$now", now);
+        command.Set("$ns", ns);
+        command.Set("$key", key);
+        command.Set("$now", now);
         return command.ExecuteScalar() is long version ? version : null;
     }
 
     private long Increment(SqliteConnectionLease lease, string ns, string key, long by, TimeSpan? ttl, byte[]? metadata, long version)
     {
         long now = Now();
-        SqliteCommand read = lease.Command($"SELECT value FROM kv WHERE ns = $ns AND key = $key AND {Live}");
-        read.Parameters.AddWithValue("$ns", ns);
-        read.Parameters.AddWithValue("$key", key);
-        read.Parameters.AddWithValue("$now", now);
+
+        // The common case in one statement: a live counter stored in canonical form (the digits FromInteger writes and
+        // TryParseInteger accepts: no sign but '-', no leading zero) that the sum does not overflow. Anything else,
+        // a missing key included, matches no row and takes the general path below, which decides and throws exactly.
+        SqliteCommand add = lease.Command(IncrementSql);
+        add.Set("$ns", ns);
+        add.Set("$key", key);
+        add.Set("$now", now);
+        add.Set("$by", by);
+        add.Set("$version", version);
+        if (add.ExecuteScalar() is long sum)
+        {
+            return sum;
+        }
+
+        SqliteCommand read = lease.Command(GetSql);
+        read.Set("$ns", ns);
+        read.Set("$key", key);
+        read.Set("$now", now);
         if (read.ExecuteScalar() is byte[] current)
         {
             if (!KvValueSerializer.TryParseInteger(current, out long value))
@@ -281,10 +319,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
 
             // An existing counter keeps its TTL and metadata.
             SqliteCommand update = lease.Command("UPDATE kv SET value = $value, version = $version WHERE ns = $ns AND key = $key");
-            update.Parameters.AddWithValue("$ns", ns);
-            update.Parameters.AddWithValue("$key", key);
-            update.Parameters.AddWithValue("$value", Serializer.FromInteger(next).Payload!);
-            update.Parameters.AddWithValue("$version", version);
+            update.Set("$ns", ns);
+            update.Set("$key", key);
+            update.Set("$value", Serializer.FromInteger(next).Payload!);
+            update.Set("$version", version);
             update.ExecuteNonQuery();
             return next;
         }
@@ -312,12 +350,12 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             INSERT INTO kv (ns, key, value, expires_at, version, meta) VALUES ($ns, $key, $value, $exp, $version, $meta)
             ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, version = excluded.version, meta = excluded.meta
             """);
-        command.Parameters.AddWithValue("$ns", ns);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", payload);
-        command.Parameters.AddWithValue("$exp", expiresAt is { } e ? e : DBNull.Value);
-        command.Parameters.AddWithValue("$version", version);
-        command.Parameters.AddWithValue("$meta", (object?)metadata ?? DBNull.Value);
+        command.Set("$ns", ns);
+        command.Set("$key", key);
+        command.Set("$value", payload);
+        command.Set("$exp", expiresAt is { } e ? e : DBNull.Value);
+        command.Set("$version", version);
+        command.Set("$meta", (object?)metadata ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -325,7 +363,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     {
         if (!includeDetails)
         {
-            SqliteCommand command = lease.Command($"SELECT value FROM kv WHERE ns = $ns AND key = $key AND {Live}");
+            SqliteCommand command = lease.Command(GetSql);
             Bind(command, key);
             return command.ExecuteScalar() is byte[] payload ? new KvValue(payload) : KvValue.Missing;
         }
@@ -362,13 +400,11 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         long now = Now();
         while (true)
         {
-            SqliteCommand command = lease.Command(inclusive
-                ? $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key >= $start AND {Live} ORDER BY key LIMIT $limit"
-                : $"SELECT key, expires_at, meta FROM kv WHERE ns = $ns AND key > $start AND {Live} ORDER BY key LIMIT $limit");
-            command.Parameters.AddWithValue("$ns", _ns);
-            command.Parameters.AddWithValue("$start", start);
-            command.Parameters.AddWithValue("$now", now);
-            command.Parameters.AddWithValue("$limit", ScanChunk);
+            SqliteCommand command = lease.Command(inclusive ? ScanFromSql : ScanAfterSql);
+            command.Set("$ns", _ns);
+            command.Set("$start", start);
+            command.Set("$now", now);
+            command.Set("$limit", ScanChunk);
             int rows = 0;
             using (SqliteDataReader reader = command.ExecuteReader())
             {
@@ -408,11 +444,11 @@ internal sealed partial class SqliteKvStore : KvStoreBase
 
     private void Bind(SqliteCommand command, string key, long? now = -1)
     {
-        command.Parameters.AddWithValue("$ns", _ns);
-        command.Parameters.AddWithValue("$key", key);
+        command.Set("$ns", _ns);
+        command.Set("$key", key);
         if (now is { } n)
         {
-            command.Parameters.AddWithValue("$now", n == -1 ? Now() : n);
+            command.Set("$now", n == -1 ? Now() : n);
         }
     }
 
@@ -444,12 +480,22 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }
     }
 
+    // A write under its own savepoint (it may change several rows; a failure undoes all of it).
     private ValueTask<TResult> WriteAsync<TState, TResult>(
-        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, CancellationToken cancellationToken)
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, CancellationToken cancellationToken) =>
+        QueueWrite(operation, state, write, singleChange: false, cancellationToken);
+
+    // A write of one change statement, whose own errors come before that statement (SqliteWrite.SingleChange).
+    private ValueTask<TResult> WriteOneAsync<TState, TResult>(
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, CancellationToken cancellationToken) =>
+        QueueWrite(operation, state, write, singleChange: true, cancellationToken);
+
+    private ValueTask<TResult> QueueWrite<TState, TResult>(
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, TResult> write, bool singleChange, CancellationToken cancellationToken)
     {
         try
         {
-            return new(Db.WriteAsync(operation, (lease, context) => write(lease, context, state), cancellationToken));
+            return new(Db.WriteAsync(operation, (lease, context) => write(lease, context, state), singleChange, cancellationToken));
         }
         catch (Exception ex) when (ex is KvException or ObjectDisposedException)
         {
@@ -458,6 +504,6 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     }
 
     private async ValueTask WriteVoidAsync<TState>(
-        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, bool> write, CancellationToken cancellationToken) =>
-        await WriteAsync(operation, state, write, cancellationToken).ConfigureAwait(false);
+        string operation, TState state, Func<SqliteConnectionLease, SqliteWriteContext, TState, bool> write, bool singleChange, CancellationToken cancellationToken) =>
+        await QueueWrite(operation, state, write, singleChange, cancellationToken).ConfigureAwait(false);
 }

@@ -13,9 +13,16 @@ internal sealed class SqliteWriteContext
 }
 
 /// <summary>One queued write. Its outcome is held until its group's transaction has committed.</summary>
-internal abstract class SqliteWrite(string operation, CancellationToken cancellationToken)
+internal abstract class SqliteWrite(string operation, bool singleChange, CancellationToken cancellationToken)
 {
     public string Operation { get; } = operation;
+
+    /// <summary>
+    /// True when the write changes the file with at most one statement and throws its own errors (not numeric,
+    /// overflow) before that statement: then a failure leaves nothing to undo (SQLite undoes a failed statement by
+    /// itself), and the writer runs it without a savepoint of its own.
+    /// </summary>
+    public bool SingleChange { get; } = singleChange;
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
@@ -32,8 +39,8 @@ internal abstract class SqliteWrite(string operation, CancellationToken cancella
     public abstract void Cancel();
 }
 
-internal sealed class SqliteWrite<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, CancellationToken cancellationToken)
-    : SqliteWrite(operation, cancellationToken)
+internal sealed class SqliteWrite<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, bool singleChange, CancellationToken cancellationToken)
+    : SqliteWrite(operation, singleChange, cancellationToken)
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private T? _result;
@@ -65,8 +72,8 @@ internal sealed class SqliteWrite<T>(string operation, Func<SqliteConnectionLeas
 }
 
 /// <summary>A write of the synchronous API: the caller's thread waits for the outcome on an event.</summary>
-internal sealed class SqliteBlockingWrite<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write)
-    : SqliteWrite(operation, CancellationToken.None), IDisposable
+internal sealed class SqliteBlockingWrite<T>(string operation, Func<SqliteConnectionLease, SqliteWriteContext, T> write, bool singleChange)
+    : SqliteWrite(operation, singleChange, CancellationToken.None), IDisposable
 {
     private readonly ManualResetEventSlim _done = new();
     private T? _result;
