@@ -4,6 +4,7 @@
 #   ./bench.sh                   the per-entry memory overhead table, then every benchmark
 #   ./bench.sh '<glob>' ...      only the benchmarks matching BenchmarkDotNet's --filter, e.g. '*Memory*' '*Redis*'
 #   ./bench.sh --overhead        only the per-entry memory overhead table
+#   ./bench.sh --commandstats    only the commands Redis executes per Kv operation (INFO commandstats), beside raw
 #
 # The Redis benchmarks run against a redis-server this script starts on a free loopback port (127.0.0.1 only,
 # persistence off, its own temporary directory) and stops at exit. Full BenchmarkDotNet logs and reports go to
@@ -21,10 +22,15 @@ artifacts="$PWD/bench/Kv.Benchmarks/BenchmarkDotNet.Artifacts"
 
 overhead=yes
 benchmarks=yes
+commandstats=no
 filters=('*')
 if [ "$#" -gt 0 ]; then
   if [ "$1" = "--overhead" ]; then
     benchmarks=no
+  elif [ "$1" = "--commandstats" ]; then
+    overhead=no
+    benchmarks=no
+    commandstats=yes
   else
     overhead=no
     filters=("$@")
@@ -37,7 +43,7 @@ if [ "$overhead" = yes ]; then
   echo
 fi
 
-if [ "$benchmarks" = no ]; then
+if [ "$benchmarks" = no ] && [ "$commandstats" = no ]; then
   exit 0
 fi
 
@@ -84,6 +90,12 @@ if [ -z "$redis_pid" ]; then
 fi
 export KV_BENCH_REDIS="127.0.0.1:$port"
 echo "== redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $KV_BENCH_REDIS (pid $redis_pid)"
+
+if [ "$commandstats" = yes ]; then
+  echo "== Commands per operation"
+  dotnet "$dll" --commandstats
+  exit 0
+fi
 
 rm -rf "$artifacts/results"
 mkdir -p "$artifacts"

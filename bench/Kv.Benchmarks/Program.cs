@@ -1,12 +1,21 @@
 using BenchmarkDotNet.Running;
 using Kv.Benchmarks.Memory;
+using Kv.Benchmarks.Redis;
 
 // Usage (bench.sh does this):
 //   dotnet run -c Release --project bench/Kv.Benchmarks -- --overhead            per-entry memory overhead table
+//   dotnet run -c Release --project bench/Kv.Benchmarks -- --commandstats       commands Redis executes per Kv operation
+//                                                                                  (KV_BENCH_REDIS=host:port)
 //   dotnet run -c Release --project bench/Kv.Benchmarks -- --filter '*Get*'      BenchmarkDotNet, any of its options
 if (args is ["--overhead"])
 {
     await EntryOverhead.RunAsync(Console.Out);
+    return 0;
+}
+
+if (args is ["--commandstats"])
+{
+    await RedisCommandStats.RunAsync(Console.Out);
     return 0;
 }
 
