@@ -55,6 +55,7 @@ public sealed class RedisScriptCommandTests(DedicatedRedisServerFixture redis, I
     {
         { "Get", 1 },
         { "GetEntry", 4 },
+        { "Count", 5 },
         { "Exists", 1 },
         { "GetTimeToLive", 1 },
         { "Set, overwrite", 5 },
@@ -84,6 +85,7 @@ public sealed class RedisScriptCommandTests(DedicatedRedisServerFixture redis, I
         {
             "Get" => () => store.GetAsync<int>("k").AsTask(),
             "GetEntry" => () => store.GetEntryAsync<int>("k").AsTask(),
+            "Count" => () => store.CountAsync().AsTask(),
             "Exists" => () => store.ExistsAsync("k").AsTask(),
             "GetTimeToLive" => () => store.GetTimeToLiveAsync("k").AsTask(),
             "Set, overwrite" => () => store.SetAsync("k", 2).AsTask(),

@@ -198,13 +198,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     protected override async ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
-        var args = new RedisValue[keys.Length];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            args[i] = keys[i];
-        }
-
-        RedisResult result = await EvaluateAsync("GetSizes", RedisScripts.RecordsCall(_layout, args), CommandFlags.None, static (_, r) => r, cancellationToken)
+        RedisResult result = await EvaluateAsync("GetSizes", RedisScripts.RecordsCall(_layout, keys), CommandFlags.None, static (_, r) => r, cancellationToken)
             .ConfigureAwait(false);
         if ((RedisResult[]?)result is not { } records || records.Length != keys.Length)
         {

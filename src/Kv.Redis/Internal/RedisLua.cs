@@ -55,6 +55,22 @@ internal static class RedisLua
               return string.sub(rec, 1, string.find(rec, ':', 1, true) - 1)
             end
             """),
+        ("live", """
+            -- Whether an index member with expiry instant 'expiry' (or none) is live at now_ms(). The index says so, and
+            -- within the last second before its instant the data key is asked too: Garnet 2.2.8 can expire a key a few
+            -- ms before its TIME reaches the instant, and a key the engine expired must never be listed or counted.
+            -- 'prefix' .. member is the data key (same hash slot as the index).
+            local function live(expiry, prefix, member)
+              if not expiry then
+                return true
+              end
+              local at = tonumber(expiry)
+              if at < now_ms() then
+                return false
+              end
+              return at - now_ms() >= 1000 or redis.call('EXISTS', prefix .. member) == 1
+            end
+            """),
         ("forget", """
             -- Removes a member from a namespace's index. exp and ix only ever hold members of ord, so a member that was
             -- not in ord is nowhere.

@@ -164,14 +164,14 @@ internal static class RedisScripts
     /// in ms, how many members the chunk scanned, the last one scanned (or empty), then for each live member: the key,
     /// and unless the mode is <c>name</c> its expiry in Redis ms (or empty) and its record (or empty) }.
     /// </summary>
-    public static readonly RedisScript List = new(nameof(List), keys: "ord exp ix", args: "min max chunk mode", """
+    public static readonly RedisScript List = new(nameof(List), keys: "ord exp ix", args: "min max chunk mode prefix", """
         local now = now_ms()
         local members = redis.call('ZRANGEBYLEX', ord, min, max, 'LIMIT', 0, tonumber(chunk))
         local reply = { int(now), #members, members[#members] or '' }
         local details = mode ~= 'name'
         for _, member in ipairs(members) do
           local expiry = redis.call('ZSCORE', exp, member)
-          if not expiry or tonumber(expiry) >= now then
+          if live(expiry, prefix, member) then
             reply[#reply + 1] = member
             if details then
               reply[#reply + 1] = expiry or ''
@@ -182,22 +182,30 @@ internal static class RedisScripts
         return reply
         """);
 
-    /// <summary>Counts a namespace's live keys: all keys minus those whose expiry has passed.</summary>
-    public static readonly RedisScript CountAll = new(nameof(CountAll), keys: "ord exp", args: string.Empty, """
-        return redis.call('ZCARD', ord) - redis.call('ZCOUNT', exp, '-inf', '(' .. int(now_ms()))
+    /// <summary>
+    /// Counts a namespace's live keys: all keys minus those whose expiry has passed, minus those due within the next
+    /// second whose data key the engine has already expired (see the helper <c>live</c>).
+    /// </summary>
+    public static readonly RedisScript CountAll = new(nameof(CountAll), keys: "ord exp", args: "prefix", """
+        local count = redis.call('ZCARD', ord) - redis.call('ZCOUNT', exp, '-inf', '(' .. int(now_ms()))
+        for _, member in ipairs(redis.call('ZRANGEBYSCORE', exp, int(now_ms()), '(' .. int(now_ms() + 1000))) do
+          if redis.call('EXISTS', prefix .. member) == 0 then
+            count = count - 1
+          end
+        end
+        return count
         """);
 
     /// <summary>
     /// Reads the index records of live keys. Tail: the keys in ARGV. Returns one record per key, empty for a missing or
     /// expired key.
     /// </summary>
-    public static readonly RedisScript Records = new(nameof(Records), keys: "ix exp", args: string.Empty, """
+    public static readonly RedisScript Records = new(nameof(Records), keys: "ix exp", args: "prefix", """
         local reply = {}
         for i = 1, #ARGV - arg_rest do
           local member = ARGV[arg_rest + i]
           local rec = redis.call('HGET', ix, member)
-          local expiry = rec and redis.call('ZSCORE', exp, member)
-          if rec and (not expiry or tonumber(expiry) >= now_ms()) then
+          if rec and live(redis.call('ZSCORE', exp, member), prefix, member) then
             reply[i] = rec
           else
             reply[i] = ''
@@ -417,11 +425,22 @@ internal static class RedisScripts
     }
 
     public static RedisScriptCall ListCall(RedisKeyLayout ns, RedisValue min, RedisValue max, int chunk, bool namesOnly) =>
-        List.Bind([ns.Ordered, ns.Expiry, ns.Index], [min, max, chunk, namesOnly ? "name" : "info"]);
+        List.Bind([ns.Ordered, ns.Expiry, ns.Index], [min, max, chunk, namesOnly ? "name" : "info", ns.KeyPrefix]);
 
-    public static RedisScriptCall CountAllCall(RedisKeyLayout ns) => CountAll.Bind([ns.Ordered, ns.Expiry], []);
+    public static RedisScriptCall CountAllCall(RedisKeyLayout ns) => CountAll.Bind([ns.Ordered, ns.Expiry], [ns.KeyPrefix]);
 
-    public static RedisScriptCall RecordsCall(RedisKeyLayout ns, RedisValue[] keys) => Records.Bind([ns.Index, ns.Expiry], keys);
+    /// <summary>A <see cref="Records"/> call for some keys of a namespace.</summary>
+    public static RedisScriptCall RecordsCall(RedisKeyLayout ns, string[] keys)
+    {
+        var args = new RedisValue[1 + keys.Length];
+        args[0] = ns.KeyPrefix;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            args[1 + i] = keys[i];
+        }
+
+        return Records.Bind([ns.Index, ns.Expiry], args);
+    }
 
     public static RedisScriptCall CollectCall(RedisKeyLayout ns, int batch) =>
         Collect.Bind([ns.Ordered, ns.Expiry, ns.Index, ns.Registry], [ns.NamespacePath, batch]);
