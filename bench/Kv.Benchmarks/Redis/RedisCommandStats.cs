@@ -1,5 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Threading.RateLimiting;
+using Medallion.Threading.Redis;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.Options;
+using RedisRateLimiting;
 using StackExchange.Redis;
 
 namespace Kv.Benchmarks.Redis;
@@ -78,6 +84,68 @@ internal static class RedisCommandStats
         await Task.Delay(500);
         Dictionary<string, long> first = await MeasureAsync(server, _ => freshStore.SetAsync("k", Value, ttl).AsTask(), 1);
         output.WriteLine($"| SetAsync with TTL, first under a root of a new adaptor | SET PX | 1 | {PerOperation(first.Values.Sum(), 1)} | {Breakdown(first, 1)} |");
+        await PeersAsync(output, multiplexer, kv, server);
+    }
+
+    /// <summary>The peers of <see cref="RedisPeerBenchmarks"/>: commands per operation, Kv beside the library.</summary>
+    private static async Task PeersAsync(TextWriter output, ConnectionMultiplexer multiplexer, RedisKv kv, IServer server)
+    {
+        var entry = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(10) };
+        byte[] value = new byte[1024];
+        var kvCache = new KvDistributedCache(kv, Options.Create(new KvDistributedCacheOptions { Namespace = "stats-cache" }));
+        using var redisCache = new RedisCache(Options.Create(new RedisCacheOptions
+        {
+            ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(multiplexer),
+            InstanceName = "stats-rediscache:",
+        }));
+        await kvCache.SetAsync("warm", value, entry);
+        await redisCache.SetAsync("warm", value, entry);
+        var kvLocks = new KvDistributedLockProvider(kv.Namespace("stats-locks"));
+        IDatabase db = multiplexer.GetDatabase();
+        TimeSpan window = TimeSpan.FromHours(1);
+        await using RateLimiter kvFixed = new KvFixedWindowRateLimiter(
+            kv.Namespace("stats-ratelimit"), "fixed", new KvFixedWindowRateLimiterOptions { PermitLimit = 1_000_000_000, Window = window });
+        await using RateLimiter peerFixed = new RedisFixedWindowRateLimiter<string>(
+            "stats-fixed", new RedisFixedWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => multiplexer, PermitLimit = 1_000_000_000, Window = window });
+        await using RateLimiter kvSliding = new KvSlidingWindowRateLimiter(
+            kv.Namespace("stats-ratelimit"), "sliding", new KvSlidingWindowRateLimiterOptions { PermitLimit = 1_000_000_000, Window = window });
+        await using RateLimiter peerSliding = new RedisSlidingWindowRateLimiter<string>(
+            "stats-sliding", new RedisSlidingWindowRateLimiterOptions { ConnectionMultiplexerFactory = () => multiplexer, PermitLimit = 1_000_000_000, Window = window });
+
+        var rows = new List<(string Case, string Peer, Func<int, Task> PeerCall, Func<int, Task> KvCall)>
+        {
+            ("Cache set of 1 KiB", "RedisCache", i => redisCache.SetAsync("k" + (i % 10), value, entry), i => kvCache.SetAsync("k" + (i % 10), value, entry)),
+            ("Cache get of 1 KiB", "RedisCache", _ => redisCache.GetAsync("warm"), _ => kvCache.GetAsync("warm")),
+            ("Lock acquire + release", "DistributedLock.Redis", i => PeerLockAsync(new RedisDistributedLock("stats-lock" + (i % 10), db)), i => KvLockAsync(kvLocks, "lock" + (i % 10))),
+            ("Fixed window decision", "RedisRateLimiting", _ => DecideAsync(peerFixed), _ => DecideAsync(kvFixed)),
+            ("Sliding window decision", "RedisRateLimiting", _ => DecideAsync(peerSliding), _ => DecideAsync(kvSliding)),
+        };
+
+        output.WriteLine();
+        output.WriteLine("| case | peer | peer cmds/op | Kv cmds/op | peer commands | Kv commands |");
+        output.WriteLine("|---|---|---:|---:|---|---|");
+        foreach ((string name, string peer, Func<int, Task> peerCall, Func<int, Task> kvCall) in rows)
+        {
+            Dictionary<string, long> peerCounts = await MeasureAsync(server, peerCall, Repetitions);
+            Dictionary<string, long> kvCounts = await MeasureAsync(server, kvCall, Repetitions);
+            output.WriteLine(
+                $"| {name} | {peer} | {PerOperation(peerCounts.Values.Sum(), Repetitions)} | {PerOperation(kvCounts.Values.Sum(), Repetitions)} | {Breakdown(peerCounts, Repetitions)} | {Breakdown(kvCounts, Repetitions)} |");
+        }
+
+        static async Task DecideAsync(RateLimiter limiter)
+        {
+            using RateLimitLease lease = await limiter.AcquireAsync(1);
+        }
+
+        static async Task PeerLockAsync(RedisDistributedLock peer)
+        {
+            await using RedisDistributedLockHandle? handle = await peer.TryAcquireAsync();
+        }
+
+        static async Task KvLockAsync(KvDistributedLockProvider locks, string name)
+        {
+            await using KvDistributedLockHandle? handle = await locks.TryAcquireAsync(name);
+        }
     }
 
     private static async Task<bool> RawTransactionAsync(IDatabase db)
