@@ -6,8 +6,8 @@ namespace Kv.Redis.Tests;
 /// <summary>
 /// The namespace index (<c>__kv:ord</c>, <c>__kv:exp</c>, <c>__kv:ix</c>) against Redis's own expiry, on real time:
 /// a key Redis expired is neither listed, counted nor sized; its stale records are removed by
-/// <see cref="RedisKv.CollectExpiredAsync"/> and, a few at a time, by writes with a TTL; transactions do exact 64-bit
-/// arithmetic.
+/// <see cref="RedisKv.CollectExpiredAsync"/> and, a few at a time, by writes that add a TTL entry; transactions do
+/// exact 64-bit arithmetic.
 /// </summary>
 public abstract class RedisKvIndexTests<TFixture>(TFixture redis) : IClassFixture<TFixture>, IAsyncLifetime
     where TFixture : RedisServerFixture
@@ -149,7 +149,7 @@ public abstract class RedisKvIndexTests<TFixture>(TFixture redis) : IClassFixtur
     }
 
     [Fact]
-    public async Task Each_write_with_a_TTL_removes_up_to_two_due_records_of_its_namespace_and_a_permanent_write_none()
+    public async Task Each_write_that_adds_a_TTL_entry_removes_up_to_two_due_records_of_its_namespace_and_a_permanent_write_none()
     {
         IAtomicKvStore store = _kv.Namespace("sweep");
         // One script writes all three, so no write's own sweep can see an earlier one already due (a race on a slow

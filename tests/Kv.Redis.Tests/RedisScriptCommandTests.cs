@@ -60,7 +60,7 @@ public sealed class RedisScriptCommandTests(DedicatedRedisServerFixture redis, I
         { "GetTimeToLive", 1 },
         { "Set, overwrite", 5 },
         { "Set, new key", 6 },
-        { "Set with TTL, overwrite", 8 },
+        { "Set with TTL, overwrite", 7 },
         { "Set with TTL, new key", 10 },
         { "SetIfNotExists, key present", 2 },
         { "Increment, key present", 6 },

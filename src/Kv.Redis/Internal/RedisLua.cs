@@ -82,6 +82,8 @@ internal static class RedisLua
             end
             """),
         ("sweep", """
+            -- Removes up to 'count' due records. A write that adds a member to exp calls it with 2, so expired records
+            -- never outgrow the TTL entries written, even when CollectExpired never runs; overwrites add nothing.
             local function sweep(ord, exp, ix, count)
               local due = redis.call('ZRANGEBYSCORE', exp, '-inf', '(' .. int(now_ms()), 'LIMIT', 0, count)
               for _, member in ipairs(due) do
@@ -95,8 +97,10 @@ internal static class RedisLua
             -- an overwrite: every member of exp and every field of ix is a member of ord (so a field HSET updates rather
             -- than adds is in ord already), and a namespace whose exp is not empty is in its root's registry (so a member
             -- ZADD updates rather than adds needs no SADD; CollectExpired leaves the registry only once exp is empty).
+            -- Returns whether exp gained a member: the caller then sweeps (see 'sweep').
             local function put(data, ord, exp, ix, registry, member, ns, payload, ttl, meta, version)
               redis.call('SET', data, payload)
+              local grew = false
               if ttl == '' then
                 redis.call('ZREM', exp, member)
               else
@@ -105,11 +109,13 @@ internal static class RedisLua
                 redis.call('PEXPIREAT', data, at)
                 if redis.call('ZADD', exp, at, member) == 1 then
                   redis.call('SADD', registry, ns)
+                  grew = true
                 end
               end
               if redis.call('HSET', ix, member, record(version, #payload, meta)) == 1 then
                 redis.call('ZADD', ord, 0, member)
               end
+              return grew
             end
             """),
         ("exceeds", """

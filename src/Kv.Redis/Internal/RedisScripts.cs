@@ -53,8 +53,7 @@ internal static class RedisScripts
           return 0
         end
         local version = redis.call('INCR', ver)
-        put(data, ord, exp, ix, registry, key, ns, payload, ttl, meta, version)
-        if ttl ~= '' then
+        if put(data, ord, exp, ix, registry, key, ns, payload, ttl, meta, version) then
           sweep(ord, exp, ix, 2)
         end
         return version
@@ -68,8 +67,7 @@ internal static class RedisScripts
     public static readonly RedisScript Increment = new(nameof(Increment), keys: "data ord exp ix ver registry", args: "key ns by ttl meta", """
         local current = redis.call('GET', data)
         if not current then
-          put(data, ord, exp, ix, registry, key, ns, by, ttl, meta, redis.call('INCR', ver))
-          if ttl ~= '' then
+          if put(data, ord, exp, ix, registry, key, ns, by, ttl, meta, redis.call('INCR', ver)) then
             sweep(ord, exp, ix, 2)
           end
           return { 'ok', by }
@@ -110,8 +108,8 @@ internal static class RedisScripts
         redis.call('ZADD', ord, 0, key)
         if redis.call('ZADD', exp, at, key) == 1 then
           redis.call('SADD', registry, ns)
+          sweep(ord, exp, ix, 2)
         end
-        sweep(ord, exp, ix, 2)
         return 1
         """);
 
@@ -135,11 +133,12 @@ internal static class RedisScripts
     /// </summary>
     public static readonly RedisScript SetMany = new(nameof(SetMany), keys: "ord exp ix ver registry", args: "ns ttl", """
         local version = redis.call('INCR', ver)
+        local grew = false
         for i = 1, #KEYS - key_rest do
           local a = arg_rest + (i - 1) * 3
-          put(KEYS[key_rest + i], ord, exp, ix, registry, ARGV[a + 1], ns, ARGV[a + 2], ttl, ARGV[a + 3], version)
+          grew = put(KEYS[key_rest + i], ord, exp, ix, registry, ARGV[a + 1], ns, ARGV[a + 2], ttl, ARGV[a + 3], version) or grew
         end
-        if ttl ~= '' then
+        if grew then
           sweep(ord, exp, ix, 2)
         end
         return version
@@ -278,13 +277,12 @@ internal static class RedisScripts
           end
         end
 
-        local values, created, state, writes, ttls = {}, {}, {}, 0, false
+        local values, created, state, writes, grew = {}, {}, {}, 0, false
         for i = 0, count - 1 do
           local o = first + i * 7
           local kind, slot = ARGV[o], ARGV[o + 1]
           if kind ~= 'check' then
             writes = writes + 1
-            ttls = ttls or ARGV[o + 5] ~= ''
           end
           if kind == 'set' then
             state[slot] = ARGV[o + 4]
@@ -334,12 +332,12 @@ internal static class RedisScripts
             local data, member = KEYS[tonumber(ARGV[o + 1])], ARGV[o + 3]
             local ord, exp, ix = index_keys(n)
             if kind == 'set' then
-              put(data, ord, exp, ix, registry_of(n), member, ns_path(n), ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], version)
+              grew = put(data, ord, exp, ix, registry_of(n), member, ns_path(n), ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], version) or grew
             elseif kind == 'delete' then
               redis.call('DEL', data)
               forget(ord, exp, ix, member)
             elseif created[i] then
-              put(data, ord, exp, ix, registry_of(n), member, ns_path(n), values[i], ARGV[o + 5], ARGV[o + 6], version)
+              grew = put(data, ord, exp, ix, registry_of(n), member, ns_path(n), values[i], ARGV[o + 5], ARGV[o + 6], version) or grew
             else
               redis.call('SET', data, values[i], 'KEEPTTL')
               local rec = redis.call('HGET', ix, member)
@@ -351,7 +349,7 @@ internal static class RedisScripts
           end
         end
 
-        if ttls then
+        if grew then
           for n = 1, namespaces do
             local ord, exp, ix = index_keys(n)
             sweep(ord, exp, ix, 2)
