@@ -13,11 +13,15 @@ namespace Kv.Benchmarks.Redis;
 /// <summary>
 /// The server-side cost of each Kv operation, counted deterministically: how many commands Redis executes per
 /// operation (<c>INFO commandstats</c> deltas around 100 sequential calls; commands a Lua script runs count too),
-/// beside the nearest raw command. <c>./bench.sh --commandstats</c> prints it as a Markdown table.
+/// beside the nearest raw command, and the server's CPU time per operation (<c>INFO cpu</c>, noisy on a shared
+/// machine). <c>./bench.sh --commandstats</c> prints it as Markdown tables.
 /// </summary>
 internal static class RedisCommandStats
 {
-    private const int Repetitions = 100;
+    private const int Repetitions = 1000;
+
+    // The server CPU µs per operation of each measurement.
+    private static readonly Dictionary<Dictionary<string, long>, double> ServerMicroseconds = new(ReferenceEqualityComparer.Instance);
     private const string Value = "a value of about thirty-two chars";
 
     // Commands of the measurement itself, left out of every count.
@@ -68,13 +72,14 @@ internal static class RedisCommandStats
 
         output.WriteLine($"Commands Redis executes per operation (INFO commandstats, {Repetitions} sequential calls each; a script's inner commands count).");
         output.WriteLine();
-        output.WriteLine("| Kv operation | raw | raw cmds/op | Kv cmds/op | Kv commands per operation |");
-        output.WriteLine("|---|---|---:|---:|---|");
+        output.WriteLine("| Kv operation | raw | raw cmds/op | Kv cmds/op | raw server µs/op | Kv server µs/op | Kv commands per operation |");
+        output.WriteLine("|---|---|---:|---:|---:|---:|---|");
         foreach ((string operation, string raw, Func<int, Task> rawCall, Func<int, Task> kvCall) in rows)
         {
             Dictionary<string, long> rawCounts = await MeasureAsync(server, rawCall, Repetitions);
             Dictionary<string, long> kvCounts = await MeasureAsync(server, kvCall, Repetitions);
-            output.WriteLine($"| {operation} | {raw} | {PerOperation(rawCounts.Values.Sum(), Repetitions)} | {PerOperation(kvCounts.Values.Sum(), Repetitions)} | {Breakdown(kvCounts, Repetitions)} |");
+            output.WriteLine(
+                $"| {operation} | {raw} | {PerOperation(rawCounts.Values.Sum(), Repetitions)} | {PerOperation(kvCounts.Values.Sum(), Repetitions)} | {Cpu(rawCounts)} | {Cpu(kvCounts)} | {Breakdown(kvCounts, Repetitions)} |");
         }
 
         // The first write with a TTL of a fresh adaptor under a root it has not written to: once per adaptor and root.
@@ -83,7 +88,7 @@ internal static class RedisCommandStats
         await fresh.PingAsync(); // Connects, and lets the connection's one-time checks finish before counting.
         await Task.Delay(500);
         Dictionary<string, long> first = await MeasureAsync(server, _ => freshStore.SetAsync("k", Value, ttl).AsTask(), 1);
-        output.WriteLine($"| SetAsync with TTL, first under a root of a new adaptor | SET PX | 1 | {PerOperation(first.Values.Sum(), 1)} | {Breakdown(first, 1)} |");
+        output.WriteLine($"| SetAsync with TTL, first under a root of a new adaptor | SET PX | 1 | {PerOperation(first.Values.Sum(), 1)} | | | {Breakdown(first, 1)} |");
         await PeersAsync(output, multiplexer, kv, server);
     }
 
@@ -122,14 +127,14 @@ internal static class RedisCommandStats
         };
 
         output.WriteLine();
-        output.WriteLine("| case | peer | peer cmds/op | Kv cmds/op | peer commands | Kv commands |");
-        output.WriteLine("|---|---|---:|---:|---|---|");
+        output.WriteLine("| case | peer | peer cmds/op | Kv cmds/op | peer server µs/op | Kv server µs/op | peer commands | Kv commands |");
+        output.WriteLine("|---|---|---:|---:|---:|---:|---|---|");
         foreach ((string name, string peer, Func<int, Task> peerCall, Func<int, Task> kvCall) in rows)
         {
             Dictionary<string, long> peerCounts = await MeasureAsync(server, peerCall, Repetitions);
             Dictionary<string, long> kvCounts = await MeasureAsync(server, kvCall, Repetitions);
             output.WriteLine(
-                $"| {name} | {peer} | {PerOperation(peerCounts.Values.Sum(), Repetitions)} | {PerOperation(kvCounts.Values.Sum(), Repetitions)} | {Breakdown(peerCounts, Repetitions)} | {Breakdown(kvCounts, Repetitions)} |");
+                $"| {name} | {peer} | {PerOperation(peerCounts.Values.Sum(), Repetitions)} | {PerOperation(kvCounts.Values.Sum(), Repetitions)} | {Cpu(peerCounts)} | {Cpu(kvCounts)} | {Breakdown(peerCounts, Repetitions)} | {Breakdown(kvCounts, Repetitions)} |");
         }
 
         static async Task DecideAsync(RateLimiter limiter)
@@ -160,13 +165,36 @@ internal static class RedisCommandStats
     private static async Task<Dictionary<string, long>> MeasureAsync(IServer server, Func<int, Task> call, int repetitions)
     {
         await server.ExecuteAsync("CONFIG", "RESETSTAT");
+        double cpu = await CpuAsync(server);
         for (int i = 0; i < repetitions; i++)
         {
             await call(i);
         }
 
-        return Parse(await server.InfoRawAsync("commandstats") ?? string.Empty);
+        Dictionary<string, long> counts = Parse(await server.InfoRawAsync("commandstats") ?? string.Empty);
+        ServerMicroseconds[counts] = (await CpuAsync(server) - cpu) * 1e6 / repetitions;
+        return counts;
     }
+
+    // The server's CPU time (user + system) from INFO cpu, in seconds: everything it did for the calls, parsing and
+    // replying included. Noisy on a shared machine; the command counts are exact.
+    private static async Task<double> CpuAsync(IServer server)
+    {
+        double total = 0;
+        foreach (string line in (await server.InfoRawAsync("cpu") ?? string.Empty).Split('\n'))
+        {
+            string trimmed = line.Trim();
+            if (trimmed.StartsWith("used_cpu_user:", StringComparison.Ordinal) || trimmed.StartsWith("used_cpu_sys:", StringComparison.Ordinal))
+            {
+                total += double.Parse(trimmed[(trimmed.IndexOf(':', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
+    }
+
+    private static string Cpu(Dictionary<string, long> counts) =>
+        ServerMicroseconds.TryGetValue(counts, out double micros) ? micros.ToString("0.0", CultureInfo.InvariantCulture) : "?";
 
     /// <summary>Reads <c>cmdstat_NAME:calls=N,…</c> lines into NAME → N, without the measurement's own commands.</summary>
     private static Dictionary<string, long> Parse(string info)

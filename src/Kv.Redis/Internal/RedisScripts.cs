@@ -60,8 +60,8 @@ internal static class RedisScripts
         """);
 
     /// <summary>
-    /// Adds <c>by</c> to a 64-bit integer (keeping its TTL and metadata), or creates a missing key with <c>by</c>, the
-    /// TTL and the metadata; either way under a new version. Returns { 'ok', new value as a string } (a string: Lua
+    /// Adds <c>by</c> to a 64-bit integer with <c>INCRBY</c> (keeping its TTL and metadata), or creates a missing key
+    /// with <c>by</c>, the TTL and the metadata; either way under a new version. Returns { 'ok', new value as a string } (a string: Lua
     /// numbers are doubles), { 'not-numeric' } or { 'overflow' }; in the last two cases nothing changed.
     /// </summary>
     public static readonly RedisScript Increment = new(nameof(Increment), keys: "data ord exp ix ver registry", args: "key ns by ttl meta", """
@@ -72,11 +72,25 @@ internal static class RedisScripts
           end
           return { 'ok', by }
         end
-        local value, problem = add(current, by)
-        if not value then
-          return { problem }
+        if not is_integer(current) then
+          return { 'not-numeric' }
         end
-        redis.call('SET', data, value, 'KEEPTTL')
+        -- INCRBY keeps the TTL. current and by are integers, so its only error left is an overflow: Redis says
+        -- 'increment or decrement would overflow', Garnet 'value is not an integer or out of range'.
+        local result = redis.pcall('INCRBY', data, by)
+        if type(result) == 'table' and result.err then
+          if string.find(result.err, 'overflow', 1, true) or string.find(result.err, 'out of range', 1, true) then
+            return { 'overflow' }
+          end
+          return result
+        end
+        -- The reply is a Lua number (a double): exact below 2^53; beyond, the stored digits are read back.
+        local value
+        if result > -9007199254740992 and result < 9007199254740992 then
+          value = int(result)
+        else
+          value = redis.call('GET', data)
+        end
         local version = redis.call('INCR', ver)
         local rec = redis.call('HGET', ix, key)
         if not rec then
