@@ -221,14 +221,15 @@ internal static class RedisCommandStats
     }
 
     private static string PerOperation(long total, int repetitions) =>
-        (total / (double)repetitions).ToString("0.##", CultureInfo.InvariantCulture);
+        (total / (double)repetitions).ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string Breakdown(Dictionary<string, long> counts, int repetitions)
     {
         var text = new StringBuilder();
         foreach (KeyValuePair<string, long> pair in counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
         {
-            text.Append(text.Length == 0 ? string.Empty : ", ").Append(pair.Key.ToUpperInvariant()).Append(' ').Append(PerOperation(pair.Value, repetitions));
+            // "script|load" is a subcommand: printed "SCRIPT LOAD", so that it cannot split a Markdown table cell.
+            text.Append(text.Length == 0 ? string.Empty : ", ").Append(pair.Key.ToUpperInvariant().Replace('|', ' ')).Append(' ').Append(PerOperation(pair.Value, repetitions));
         }
 
         return text.ToString();
