@@ -7,6 +7,7 @@
 #   ./bench.sh --sqlite-overhead only the per-entry SQLite file overhead table
 #   ./bench.sh --sqlite-paired   only the SQLite targets, baseline and Kv timed back to back in 21 rounds (a cross-check
 #                                of the BenchmarkDotNet classes on a noisy machine; not part of a full run)
+#   ./bench.sh --commandstats    only the commands Redis executes per Kv operation (INFO commandstats), beside raw
 #
 # The SQLite benchmarks write their files to a temporary folder ($TMPDIR) and delete it afterwards.
 # The Redis benchmarks run against a redis-server this script starts on a free loopback port (127.0.0.1 only,
@@ -26,6 +27,7 @@ artifacts="$PWD/bench/Kv.Benchmarks/BenchmarkDotNet.Artifacts"
 overhead=yes
 sqlite_overhead=yes
 benchmarks=yes
+commandstats=no
 filters=('*')
 if [ "$#" -gt 0 ] && [ "$1" = "--sqlite-paired" ]; then
   echo "== SQLite targets, paired rounds"
@@ -38,6 +40,11 @@ if [ "$#" -gt 0 ]; then
   elif [ "$1" = "--sqlite-overhead" ]; then
     benchmarks=no
     overhead=no
+  elif [ "$1" = "--commandstats" ]; then
+    overhead=no
+    sqlite_overhead=no
+    benchmarks=no
+    commandstats=yes
   else
     overhead=no
     sqlite_overhead=no
@@ -57,7 +64,7 @@ if [ "$sqlite_overhead" = yes ]; then
   echo
 fi
 
-if [ "$benchmarks" = no ]; then
+if [ "$benchmarks" = no ] && [ "$commandstats" = no ]; then
   exit 0
 fi
 
@@ -104,6 +111,12 @@ if [ -z "$redis_pid" ]; then
 fi
 export KV_BENCH_REDIS="127.0.0.1:$port"
 echo "== redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $KV_BENCH_REDIS (pid $redis_pid)"
+
+if [ "$commandstats" = yes ]; then
+  echo "== Commands per operation"
+  dotnet "$dll" --commandstats
+  exit 0
+fi
 
 rm -rf "$artifacts/results"
 mkdir -p "$artifacts"

@@ -1,11 +1,14 @@
 using BenchmarkDotNet.Running;
 using Kv.Benchmarks.Memory;
+using Kv.Benchmarks.Redis;
 using Kv.Benchmarks.Sqlite;
 
 // Usage (bench.sh does this):
 //   dotnet run -c Release --project bench/Kv.Benchmarks -- --overhead            per-entry memory overhead table
 //   dotnet run -c Release --project bench/Kv.Benchmarks -- --sqlite-overhead     per-entry SQLite file overhead table
 //   dotnet run -c Release --project bench/Kv.Benchmarks -- --sqlite-paired       SQLite targets in paired rounds
+//   dotnet run -c Release --project bench/Kv.Benchmarks -- --commandstats       commands Redis executes per Kv operation
+//                                                                                  (KV_BENCH_REDIS=host:port)
 //   dotnet run -c Release --project bench/Kv.Benchmarks -- --filter '*Get*'      BenchmarkDotNet, any of its options
 if (args is ["--overhead"])
 {
@@ -22,6 +25,12 @@ if (args is ["--sqlite-overhead"])
 if (args is ["--sqlite-paired"])
 {
     await SqlitePairedRounds.RunAsync(Console.Out);
+    return 0;
+}
+
+if (args is ["--commandstats"])
+{
+    await RedisCommandStats.RunAsync(Console.Out);
     return 0;
 }
 

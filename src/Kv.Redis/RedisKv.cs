@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Kv.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -149,20 +150,76 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// disconnected (see RedisConnection). A call that times out or is cancelled keeps running inside the multiplexer and may
     /// still be applied; its late outcome is observed so it cannot surface as an unobserved task exception.
     /// </remarks>
-    internal async ValueTask<TResult> ExecuteAsync<TState, TResult>(
+    internal ValueTask<TResult> ExecuteAsync<TState, TResult>(
         string operation,
         TState state,
         Func<IDatabase, TState, Task<TResult>> command,
+        CancellationToken cancellationToken) =>
+        ExecuteAsync(operation, state, command, static (_, result) => result, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ExecuteAsync{TState, TResult}(string, TState, Func{IDatabase, TState, Task{TResult}}, CancellationToken)"/>,
+    /// then <paramref name="map"/> on the reply, in the same (pooled) async step: the hot path of every operation. Once
+    /// connected, the command is sent synchronously from the caller's frame; only the wait for the reply is
+    /// asynchronous, and a reply that is already there is mapped without waiting at all.
+    /// </summary>
+    internal ValueTask<TResult> ExecuteAsync<TState, TReply, TResult>(
+        string operation,
+        TState state,
+        Func<IDatabase, TState, Task<TReply>> command,
+        Func<TState, TReply, TResult> map,
         CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        Task<TResult> call = RunAsync(state, command);
+        Task<IDatabase> database = _connection.GetDatabaseAsync();
+        Task<TReply> call;
+        if (database.IsCompletedSuccessfully)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<TResult>(cancellationToken);
+            }
+
+            try
+            {
+                call = command(database.Result, state); // Completed: does not block.
+            }
+            catch (Exception ex)
+            {
+                // As the asynchronous path fails: a store failure as StoreOperationFailed, anything else unchanged.
+                return ValueTask.FromException<TResult>(ex switch
+                {
+                    TimeoutException timeout => TimedOut(operation, timeout),
+                    ObjectDisposedException when Volatile.Read(ref _disposed) != 0 => ex,
+                    _ when IsStoreFailure(ex) => Failed(operation, ex),
+                    _ => ex,
+                });
+            }
+
+            if (call.IsCompletedSuccessfully)
+            {
+                return new ValueTask<TResult>(map(state, call.Result));
+            }
+        }
+        else
+        {
+            call = RunAsync(database, state, command);
+        }
+
+        return AwaitAsync(operation, state, call, map, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResult> AwaitAsync<TState, TReply, TResult>(
+        string operation, TState state, Task<TReply> call, Func<TState, TReply, TResult> map, CancellationToken cancellationToken)
+    {
+        TReply reply;
         try
         {
             // The watchdog runs on real time, not on the injected clock: it guards a socket that can hang, and a
             // fake clock in a test must neither disable it (a frozen server would hang the test) nor fire it (moving
             // the clock an hour ahead must not fail calls in flight). Expiry instants use the injected clock.
-            return await call.WaitAsync(OperationTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            reply = await call.WaitAsync(OperationTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException ex) when (!call.IsCompleted || ex is RedisTimeoutException)
         {
@@ -184,11 +241,13 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         {
             throw Failed(operation, ex);
         }
+
+        return map(state, reply);
     }
 
     /// <summary>
     /// Runs one synchronous Redis call (StackExchange.Redis's synchronous API: nothing blocks on a task), failing as
-    /// <see cref="ExecuteAsync"/> does. The client's <c>SyncTimeout</c> bounds it; on Kv's own multiplexer that is
+    /// <see cref="ExecuteAsync{TState, TResult}(string, TState, Func{IDatabase, TState, Task{TResult}}, CancellationToken)"/> does. The client's <c>SyncTimeout</c> bounds it; on Kv's own multiplexer that is
     /// <see cref="RedisKvOptions.OperationTimeout"/>, on the application's multiplexer its own setting.
     /// </summary>
     internal TResult Execute<TState, TResult>(string operation, TState state, Func<IDatabase, TState, TResult> command)
@@ -223,6 +282,11 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 
     private KvException Failed(string operation, Exception ex)
     {
+        if (ex is RedisException redis && IsCrossSlot(redis))
+        {
+            return CrossSlot(ex);
+        }
+
         RedisLog.OperationFailed(_logger, operation, ex.GetType().Name);
         return new KvException(
             KvErrorCode.StoreOperationFailed,
@@ -230,11 +294,23 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             ex);
     }
 
-    private async Task<TResult> RunAsync<TState, TResult>(TState state, Func<IDatabase, TState, Task<TResult>> command)
+    // The first calls, while the connection is being made.
+    private static async Task<TResult> RunAsync<TState, TResult>(Task<IDatabase> connecting, TState state, Func<IDatabase, TState, Task<TResult>> command)
     {
-        IDatabase database = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        IDatabase database = await connecting.ConfigureAwait(false);
         return await command(database, state).ConfigureAwait(false);
     }
+
+    internal static bool IsCrossSlot(RedisException ex) =>
+        ex.Message.StartsWith("CROSSSLOT", StringComparison.Ordinal)
+        || ex.Message.Contains("single slot", StringComparison.OrdinalIgnoreCase);
+
+    internal static KvException CrossSlot(Exception? inner = null) =>
+        new(
+            KvErrorCode.CrossSlot,
+            "The operation touches keys of several top-level namespaces that Redis Cluster keeps in different hash slots. "
+            + "Everything under one top-level namespace shares a slot; keep a transaction's keys under one top-level namespace.",
+            inner);
 
     // Failures of the store itself. A KvException (a failed connect, or NotNumeric) already says what happened, and
     // anything else is a bug in Kv that must not be disguised as a Redis failure.

@@ -5,9 +5,10 @@ using Xunit.Abstractions;
 namespace Kv.Redis.Tests;
 
 /// <summary>
-/// Every script-backed point operation is exactly one command on the server (one EVAL): the first call of a new
-/// adaptor, a repeated call, and the first call after SCRIPT FLUSH. Counted with INFO commandstats on a server of the
-/// class's own; the commands a script runs inside are counted by Redis as well and are left out here.
+/// Every script-backed point operation is exactly one command from the client (one EVAL): the first call of a new
+/// adaptor, a repeated call, and the first call after SCRIPT FLUSH. And what Redis executes per operation, the EVAL
+/// plus the commands its script runs, is pinned per operation. Counted with INFO commandstats on a server of the
+/// class's own.
 /// </summary>
 public sealed class RedisScriptCommandTests(DedicatedRedisServerFixture redis, ITestOutputHelper output) : IClassFixture<DedicatedRedisServerFixture>
 {
@@ -44,6 +45,68 @@ public sealed class RedisScriptCommandTests(DedicatedRedisServerFixture redis, I
             output.WriteLine($"{operation} {when}: {string.Join(", ", sent)}");
             Assert.Equal(["eval=1"], sent);
         }
+    }
+
+    /// <summary>
+    /// What Redis executes per operation (the <c>EVAL</c> plus every command its script runs), as docs/redis.md lists
+    /// it ("What each operation costs"), on keys in the state the name says.
+    /// </summary>
+    public static TheoryData<string, long> Costs() => new()
+    {
+        { "Get", 1 },
+        { "GetEntry", 4 },
+        { "Count", 5 },
+        { "Exists", 1 },
+        { "GetTimeToLive", 1 },
+        { "Set, overwrite", 5 },
+        { "Set, new key", 6 },
+        { "Set with TTL, overwrite", 7 },
+        { "Set with TTL, new key", 10 },
+        { "SetIfNotExists, key present", 2 },
+        { "Increment, key present", 6 },
+        { "Delete, live key", 5 },
+        { "Delete, missing key", 3 },
+        { "Persist, key with TTL", 4 },
+        { "GetMany of 2", 1 },
+        { "SetMany of 2, overwrite", 8 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Costs))]
+    public async Task Commands_per_operation_are_pinned(string operation, long commands)
+    {
+        await using RespConnection cli = await RespConnection.ConnectAsync(redis.EndPoint);
+        await using var kv = new RedisKv(new RedisKvOptions { Configuration = redis.Configuration });
+        IAtomicKvStore store = kv.Namespace("cost-" + Guid.NewGuid().ToString("N")[..8]);
+        await store.SetAsync("k", 1);
+        await store.SetAsync("t", 1, KvSetOptions.WithTtl(TimeSpan.FromMinutes(5)));
+        await store.SetManyAsync<int>([new("a", 1), new("b", 2)]);
+        Func<Task> call = operation switch
+        {
+            "Get" => () => store.GetAsync<int>("k").AsTask(),
+            "GetEntry" => () => store.GetEntryAsync<int>("k").AsTask(),
+            "Count" => () => store.CountAsync().AsTask(),
+            "Exists" => () => store.ExistsAsync("k").AsTask(),
+            "GetTimeToLive" => () => store.GetTimeToLiveAsync("k").AsTask(),
+            "Set, overwrite" => () => store.SetAsync("k", 2).AsTask(),
+            "Set, new key" => () => store.SetAsync("new", 2).AsTask(),
+            "Set with TTL, overwrite" => () => store.SetAsync("t", 2, KvSetOptions.WithTtl(TimeSpan.FromMinutes(5))).AsTask(),
+            "Set with TTL, new key" => () => store.SetAsync("new", 2, KvSetOptions.WithTtl(TimeSpan.FromMinutes(5))).AsTask(),
+            "SetIfNotExists, key present" => () => store.SetIfNotExistsAsync("k", 2, KvSetOptions.WithTtl(TimeSpan.FromMinutes(5))).AsTask(),
+            "Increment, key present" => () => store.IncrementAsync("k", 1, KvSetOptions.WithTtl(TimeSpan.FromMinutes(5))).AsTask(),
+            "Delete, live key" => () => store.DeleteAsync("k").AsTask(),
+            "Delete, missing key" => () => store.DeleteAsync("missing").AsTask(),
+            "Persist, key with TTL" => () => store.PersistAsync("t").AsTask(),
+            "GetMany of 2" => () => store.GetManyAsync<int>(["a", "b"]).AsTask(),
+            "SetMany of 2, overwrite" => () => store.SetManyAsync<int>([new("a", 3), new("b", 4)]).AsTask(),
+            _ => throw new ArgumentOutOfRangeException(nameof(operation)),
+        };
+
+        Dictionary<string, long> before = await StatsAsync(cli);
+        await call();
+        Dictionary<string, long> after = await StatsAsync(cli);
+        output.WriteLine($"{operation}: {Diff(before, after)}");
+        Assert.Equal(commands, after.Where(p => p.Key != "info").Sum(p => p.Value - before.GetValueOrDefault(p.Key)));
     }
 
     private static Func<Task> Call(IAtomicKvStore store, string operation) => operation switch

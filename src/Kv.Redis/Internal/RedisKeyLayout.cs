@@ -62,13 +62,6 @@ internal sealed class RedisKeyLayout
     /// <summary>The root's registry of namespaces that hold TTL entries.</summary>
     public RedisKey Registry { get; }
 
-    /// <summary>The key of the adaptor-wide set of root namespaces that hold TTL entries.</summary>
-    public static RedisKey RootRegistry(string instanceName) => instanceName + IndexPrefix + "roots";
-
-    /// <summary>The registry of a root's namespaces that hold TTL entries, for a root name.</summary>
-    public static RedisKey RootRegistryOf(string instanceName, string root) =>
-        RootPrefix(instanceName, root) + KvKeyLayout.KeySeparator + IndexPrefix + "ns";
-
     /// <summary>The physical key of a key of this namespace.</summary>
     public RedisKey DataKey(string key) => KeyPrefix + key;
 

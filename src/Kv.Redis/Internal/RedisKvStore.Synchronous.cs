@@ -2,50 +2,28 @@ using StackExchange.Redis;
 
 namespace Kv.Internal;
 
-// The synchronous cores: the same commands and scripts as the asynchronous ones (RedisScripts), sent through
-// StackExchange.Redis's synchronous API, so no thread ever blocks on a task.
+// The synchronous cores: the same commands and scripts as the asynchronous ones (RedisScripts, with the same typed
+// calls), sent through StackExchange.Redis's synchronous API, so no thread ever blocks on a task.
 internal sealed partial class RedisKvStore
 {
     protected override KvValue GetCore(string key, bool includeDetails) =>
         includeDetails
-            ? ParseEntry(Evaluate("GetEntry", RedisScripts.GetEntry, [PhysicalKey(key), _layout.Index], [key], CommandFlags.None))
+            ? ParseEntry(Evaluate("GetEntry", RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None))
             : ParseValue(_kv.Execute("Get", PhysicalKey(key), static (db, k) => db.StringGet(k)));
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
-        Evaluate("Set", RedisScripts.Set, WriteKeys(key), WriteArguments(key, value, ttl, "set"), CommandFlags.DemandMaster, registerRoot: ttl is not null);
+        Evaluate("Set", SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster);
 
     protected override bool DeleteCore(string key) =>
-        (long)Evaluate(
-            "Delete", RedisScripts.Delete, [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index], [key], CommandFlags.DemandMaster) == 1;
+        (long)Evaluate("Delete", RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster) == 1;
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        (long)Evaluate(
-            "Expire",
-            RedisScripts.Expire,
-            [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index, _layout.Registry],
-            [key, _namespacePath, Milliseconds(ttl)],
-            CommandFlags.DemandMaster,
-            registerRoot: true) == 1;
+        (long)Evaluate("Expire", RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster) == 1;
 
-    /// <summary>Runs one script synchronously, as <see cref="EvaluateAsync"/> does; a TTL write first registers its root.</summary>
-    private RedisResult Evaluate(string operation, string script, RedisKey[] keys, RedisValue[] args, CommandFlags flags, bool registerRoot = false) =>
+    /// <summary>Runs one script synchronously, as <see cref="EvaluateAsync{TResult}"/> does.</summary>
+    internal RedisResult Evaluate(string operation, RedisScriptCall call, CommandFlags flags) =>
         _kv.Execute(
             operation,
-            (Kv: _kv, Script: script, Keys: keys, Args: args, Flags: flags, Root: registerRoot ? _layout.Root : null),
-            static (db, call) =>
-            {
-                if (call.Root is not null)
-                {
-                    call.Kv.RootRegistry.Register(db, call.Root);
-                }
-
-                try
-                {
-                    return db.Execute("EVAL", EvalArguments(call.Script, call.Keys, call.Args), call.Flags);
-                }
-                catch (RedisException ex) when (IsCrossSlot(ex))
-                {
-                    throw CrossSlot(ex);
-                }
-            });
+            (Call: call, Flags: flags),
+            static (db, s) => db.Execute("EVAL", EvalArguments(s.Call.Script.Text, s.Call.Keys, s.Call.Args), s.Flags));
 }

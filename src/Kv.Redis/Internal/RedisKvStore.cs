@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using StackExchange.Redis;
 
@@ -14,36 +15,24 @@ internal sealed partial class RedisKvStore : KvStoreBase
     // How many index members one listing script reads at most: bounded, so a script never blocks Redis for long.
     private const int MaxChunk = 1000;
 
-    private static readonly RedisValue Empty = string.Empty;
-
     private readonly RedisKv _kv;
     private readonly RedisKeyLayout _layout;
-    private readonly RedisValue _namespacePath;
 
     public RedisKvStore(RedisKv kv, string namespacePath)
         : base(namespacePath, kv.Serializer, kv.TimeProvider)
     {
         _kv = kv;
         _layout = new RedisKeyLayout(kv.InstanceName, namespacePath);
-        _namespacePath = namespacePath;
     }
 
     protected override object Backend => _kv;
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new RedisKvStore(_kv, namespacePath);
 
-    protected override async ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken)
-    {
-        if (!includeDetails)
-        {
-            RedisValue value = await _kv.ExecuteAsync(
-                "Get", PhysicalKey(key), static (db, k) => db.StringGetAsync(k), cancellationToken).ConfigureAwait(false);
-            return ParseValue(value);
-        }
-
-        return ParseEntry(await EvaluateAsync(
-            "GetEntry", RedisScripts.GetEntry, [PhysicalKey(key), _layout.Index], [key], CommandFlags.None, cancellationToken).ConfigureAwait(false));
-    }
+    protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken) =>
+        includeDetails
+            ? EvaluateAsync("GetEntry", RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None, static (store, r) => store.ParseEntry(r), cancellationToken)
+            : _kv.ExecuteAsync("Get", PhysicalKey(key), static (db, k) => db.StringGetAsync(k), static (_, value) => ParseValue(value), cancellationToken);
 
     private static KvValue ParseValue(RedisValue value) => (byte[]?)value is { } stored ? new KvValue(stored) : KvValue.Missing;
 
@@ -68,46 +57,34 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return new KvValue(bytes, decoded: null, expiresAt, parsed.Metadata, parsed.Version);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        await WriteAsync("Set", key, value, ttl, "set", cancellationToken).ConfigureAwait(false);
-
-    protected override async ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        await WriteAsync("SetIfNotExists", key, value, ttl, "nx", cancellationToken).ConfigureAwait(false) > 0;
-
-    protected override async ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken)
-    {
-        RedisResult result = await EvaluateAsync(
-            "Delete", RedisScripts.Delete, [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index], [key], CommandFlags.DemandMaster, cancellationToken)
+        await EvaluateAsync("Set", SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
             .ConfigureAwait(false);
-        return (long)result == 1;
-    }
+
+    protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        EvaluateAsync("SetIfNotExists", SetCall(key, value, ttl, onlyIfMissing: true), CommandFlags.DemandMaster, static (_, r) => (long)r > 0, cancellationToken);
+
+    protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) =>
+        EvaluateAsync("Delete", RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) =>
         _kv.ExecuteAsync("Exists", PhysicalKey(key), static (db, k) => db.KeyExistsAsync(k), cancellationToken);
 
-    protected override async ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken)
-    {
-        RedisResult result = await EvaluateAsync(
-            "Expire",
-            RedisScripts.Expire,
-            [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index, _layout.Registry],
-            [key, _namespacePath, Milliseconds(ttl)],
-            CommandFlags.DemandMaster,
-            cancellationToken,
-            registerRoot: true).ConfigureAwait(false);
-        return (long)result == 1;
-    }
+    protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
+        EvaluateAsync(
+            "Expire", RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
-    protected override async ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken)
-    {
-        RedisResult result = await EvaluateAsync(
+    protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
+        EvaluateAsync(
             "Increment",
-            RedisScripts.Increment,
-            WriteKeys(key),
-            [key, _namespacePath, by.ToString(CultureInfo.InvariantCulture), Ttl(ttl), metadata ?? Empty],
+            RedisScripts.IncrementCall(_layout, PhysicalKey(key), key, by.ToString(CultureInfo.InvariantCulture), Ttl(ttl), metadata ?? RedisScripts.None),
             CommandFlags.DemandMaster,
-            cancellationToken,
-            registerRoot: ttl is not null).ConfigureAwait(false);
+            static (_, r) => ParseIncrement(r),
+            cancellationToken);
+
+    private static long ParseIncrement(RedisResult result)
+    {
         switch ((RedisResult[]?)result)
         {
             case [var status, var value] when (string?)status == RedisScripts.Ok
@@ -122,59 +99,37 @@ internal sealed partial class RedisKvStore : KvStoreBase
         }
     }
 
-    protected override async ValueTask<KvValue[]> GetManyCoreAsync(string[] keys, CancellationToken cancellationToken)
-    {
+    protected override ValueTask<KvValue[]> GetManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
         // One MGET: every key of a namespace is in the same hash slot, so this works on Redis Cluster too.
-        RedisKey[] physical = Array.ConvertAll(keys, PhysicalKey);
-        RedisValue[] values = await _kv.ExecuteAsync("GetMany", physical, static (db, k) => db.StringGetAsync(k), cancellationToken)
-            .ConfigureAwait(false);
-        if (values.Length != keys.Length)
-        {
-            throw UnexpectedReply("GetMany");
-        }
+        _kv.ExecuteAsync(
+            "GetMany",
+            Array.ConvertAll(keys, PhysicalKey),
+            static (db, k) => db.StringGetAsync(k),
+            static (physical, values) => values.Length == physical.Length ? Array.ConvertAll(values, ParseValue) : throw UnexpectedReply("GetMany"),
+            cancellationToken);
 
-        return Array.ConvertAll(values, static v => (byte[]?)v is { } stored ? new KvValue(stored) : KvValue.Missing);
-    }
-
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        var keys = new RedisKey[5 + items.Length];
-        keys[0] = _layout.Ordered;
-        keys[1] = _layout.Expiry;
-        keys[2] = _layout.Index;
-        keys[3] = _layout.Version;
-        keys[4] = _layout.Registry;
-        var args = new RedisValue[2 + (3 * items.Length)];
-        args[0] = _namespacePath;
-        args[1] = Ttl(ttl);
+        var entries = new (RedisKey, RedisValue, RedisValue, RedisValue)[items.Length];
         for (int i = 0; i < items.Length; i++)
         {
-            keys[5 + i] = PhysicalKey(items[i].Key);
-            args[2 + (3 * i)] = items[i].Key;
-            args[3 + (3 * i)] = items[i].Value.Payload!;
-            args[4 + (3 * i)] = items[i].Value.Metadata ?? Empty;
+            entries[i] = (PhysicalKey(items[i].Key), items[i].Key, items[i].Value.Payload!, items[i].Value.Metadata ?? RedisScripts.None);
         }
 
-        await EvaluateAsync("SetMany", RedisScripts.SetMany, keys, args, CommandFlags.DemandMaster, cancellationToken, registerRoot: ttl is not null)
+        await EvaluateAsync("SetMany", RedisScripts.SetManyCall(_layout, Ttl(ttl), entries), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
             .ConfigureAwait(false);
     }
 
-    protected override async ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken)
+    protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
-        var redisKeys = new RedisKey[3 + keys.Length];
-        redisKeys[0] = _layout.Ordered;
-        redisKeys[1] = _layout.Expiry;
-        redisKeys[2] = _layout.Index;
-        var args = new RedisValue[keys.Length];
+        var entries = new (RedisKey, RedisValue)[keys.Length];
         for (int i = 0; i < keys.Length; i++)
         {
-            redisKeys[3 + i] = PhysicalKey(keys[i]);
-            args[i] = keys[i];
+            entries[i] = (PhysicalKey(keys[i]), keys[i]);
         }
 
-        RedisResult result = await EvaluateAsync("DeleteMany", RedisScripts.DeleteMany, redisKeys, args, CommandFlags.DemandMaster, cancellationToken)
-            .ConfigureAwait(false);
-        return (long)result;
+        return EvaluateAsync("DeleteMany", RedisScripts.DeleteManyCall(_layout, entries), CommandFlags.DemandMaster, static (_, r) => (long)r, cancellationToken);
     }
 
     protected override async ValueTask<KvTimeToLive> GetTimeToLiveCoreAsync(string key, CancellationToken cancellationToken)
@@ -194,13 +149,8 @@ internal sealed partial class RedisKvStore : KvStoreBase
         };
     }
 
-    protected override async ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken)
-    {
-        RedisResult result = await EvaluateAsync(
-            "Persist", RedisScripts.Persist, [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index], [key], CommandFlags.DemandMaster, cancellationToken)
-            .ConfigureAwait(false);
-        return (long)result == 1;
-    }
+    protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
+        EvaluateAsync("Persist", RedisScripts.PersistCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override async ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
     {
@@ -237,9 +187,8 @@ internal sealed partial class RedisKvStore : KvStoreBase
         if (request.Pattern is null && request.Prefix.Length == 0 && request.LowerBound is null && request.UpperBound is null)
         {
             // Every key: ZCARD of the namespace's keys minus the ZCOUNT of those whose expiry has passed, O(log n).
-            RedisResult all = await EvaluateAsync(
-                "Count", RedisScripts.CountAll, [_layout.Ordered, _layout.Expiry], [], CommandFlags.None, cancellationToken).ConfigureAwait(false);
-            return (long)all;
+            return await EvaluateAsync("Count", RedisScripts.CountAllCall(_layout), CommandFlags.None, static (_, r) => (long)r, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         long count = 0;
@@ -258,13 +207,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     protected override async ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
-        var args = new RedisValue[keys.Length];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            args[i] = keys[i];
-        }
-
-        RedisResult result = await EvaluateAsync("GetSizes", RedisScripts.Records, [_layout.Index, _layout.Expiry], args, CommandFlags.None, cancellationToken)
+        RedisResult result = await EvaluateAsync("GetSizes", RedisScripts.RecordsCall(_layout, keys), CommandFlags.None, static (_, r) => r, cancellationToken)
             .ConfigureAwait(false);
         if ((RedisResult[]?)result is not { } records || records.Length != keys.Length)
         {
@@ -296,37 +239,36 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return total;
     }
 
-    protected override async ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken)
-    {
-        RedisTransactionCall call = RedisTransactionCall.Build(_kv, operations);
-        RedisResult result = await _kv.ExecuteAsync(
+    protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
+        _kv.ExecuteAsync(
             "Commit",
-            (Kv: _kv, Call: call),
-            static async (db, state) =>
+            RedisTransactionCall.Build(_kv, operations),
+            static (db, call) =>
             {
                 // On Redis Cluster all keys must share a hash slot: keys under several roots in different slots are
                 // refused before anything is sent, with a Kv error rather than a raw CROSSSLOT. A standalone server
                 // takes any keys.
                 IConnectionMultiplexer multiplexer = db.Multiplexer;
-                if (state.Call.RootCount > 1
+                if (call.RootCount > 1
                     && multiplexer.GetEndPoints().Any(endPoint => multiplexer.GetServer(endPoint).ServerType == ServerType.Cluster))
                 {
-                    int slot = multiplexer.HashSlot(state.Call.Keys[0]);
-                    for (int i = 1; i < state.Call.RootCount; i++)
+                    int slot = multiplexer.HashSlot(call.Script.Keys[0]);
+                    for (int i = 1; i < call.RootCount; i++)
                     {
-                        if (multiplexer.HashSlot(state.Call.Keys[i]) != slot)
+                        if (multiplexer.HashSlot(call.Script.Keys[i]) != slot)
                         {
-                            throw CrossSlot();
+                            throw RedisKv.CrossSlot();
                         }
                     }
                 }
 
-                Task? registration = state.Call.RegistersRoots ? state.Kv.RootRegistry.RegisterAsync(db, state.Call.Roots) : null;
-                Task<RedisResult> evaluation = EvaluateWithRetryAsync(db, RedisScripts.Commit, state.Call.Keys, state.Call.Args, CommandFlags.DemandMaster);
-                return await AwaitBothAsync(registration, evaluation).ConfigureAwait(false);
+                return EvaluateAsync(db, call.Script, CommandFlags.DemandMaster);
             },
-            cancellationToken).ConfigureAwait(false);
+            static (_, result) => ParseCommit(result),
+            cancellationToken);
 
+    private static KvCommitResult ParseCommit(RedisResult result)
+    {
         switch ((RedisResult[]?)result)
         {
             case [var applied] when (string?)applied == "0":
@@ -343,52 +285,37 @@ internal sealed partial class RedisKvStore : KvStoreBase
     }
 
     /// <summary>Runs one script on keys of this namespace, as one operation under the adaptor's timeout.</summary>
-    private ValueTask<RedisResult> EvaluateAsync(
-        string operation,
-        string script,
-        RedisKey[] keys,
-        RedisValue[] args,
-        CommandFlags flags,
-        CancellationToken cancellationToken,
-        bool registerRoot = false) =>
+    private ValueTask<TResult> EvaluateAsync<TResult>(
+        string operation, RedisScriptCall call, CommandFlags flags, Func<RedisKvStore, RedisResult, TResult> map, CancellationToken cancellationToken) =>
         _kv.ExecuteAsync(
             operation,
-            (Kv: _kv, Script: script, Keys: keys, Args: args, Flags: flags, Root: registerRoot ? _layout.Root : null),
-            static (db, call) =>
-            {
-                Task<RedisResult> evaluation = EvaluateWithRetryAsync(db, call.Script, call.Keys, call.Args, call.Flags);
-                return call.Root is null ? evaluation : AwaitBothAsync(call.Kv.RootRegistry.RegisterAsync(db, call.Root), evaluation);
-            },
+            (Store: this, Call: call, Flags: flags, Map: map),
+            static (db, s) => EvaluateAsync(db, s.Call, s.Flags),
+            static (s, result) => s.Map(s.Store, result),
             cancellationToken);
 
-    private static async Task<RedisResult> AwaitBothAsync(Task? registration, Task<RedisResult> evaluation)
-    {
-        if (registration is not null)
-        {
-            // Both were sent together (pipelined); WhenAll observes both, so neither fails unobserved.
-            await Task.WhenAll(registration, evaluation).ConfigureAwait(false);
-        }
-
-        return await evaluation.ConfigureAwait(false);
-    }
-
     /// <summary>
-    /// Runs a script as one <c>EVAL</c>: exactly one command on the server, the first call after a start and after
+    /// Sends a script as one <c>EVAL</c>: exactly one command from the client, the first call after a start and after
     /// <c>SCRIPT FLUSH</c> included. <c>IDatabase.ScriptEvaluateAsync(string)</c> in StackExchange.Redis 3.4.35 sends
     /// <c>EVAL</c> plus a <c>SCRIPT LOAD</c> on first use, then <c>EVALSHA</c>, and after a flush a failing
     /// <c>EVALSHA</c>, a <c>SCRIPT LOAD</c> and an <c>EVAL</c> (measured with INFO commandstats,
-    /// RedisScriptCommandTests). The price is the script text on the wire with every call; the server finds the
-    /// compiled script by its hash and does not compile it again.
+    /// RedisScriptCommandTests). The price is the script text on the wire with every call, which is why the scripts are
+    /// compacted and carry only the helpers they use; the server finds the compiled script by its hash and does not
+    /// compile it again. A CROSSSLOT reply becomes <see cref="KvErrorCode.CrossSlot"/> in <see cref="RedisKv"/>.
     /// </summary>
+    internal static Task<RedisResult> EvaluateAsync(IDatabase db, RedisScriptCall call, CommandFlags flags) =>
+        db.ExecuteAsync("EVAL", EvalArguments(call.Script.Text, call.Keys, call.Args), flags);
+
+    /// <summary>Sends a script text as one <c>EVAL</c> (the rate-limit scripts); see <see cref="EvaluateAsync(IDatabase, RedisScriptCall, CommandFlags)"/>.</summary>
     internal static async Task<RedisResult> EvaluateWithRetryAsync(IDatabase db, string script, RedisKey[] keys, RedisValue[] args, CommandFlags flags)
     {
         try
         {
             return await db.ExecuteAsync("EVAL", EvalArguments(script, keys, args), flags).ConfigureAwait(false);
         }
-        catch (RedisException ex) when (IsCrossSlot(ex))
+        catch (RedisException ex) when (RedisKv.IsCrossSlot(ex))
         {
-            throw CrossSlot(ex);
+            throw RedisKv.CrossSlot(ex);
         }
     }
 
@@ -411,18 +338,8 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return command;
     }
 
-    private async ValueTask<long> WriteAsync(string operation, string key, KvValue value, TimeSpan? ttl, string mode, CancellationToken cancellationToken)
-    {
-        RedisResult result = await EvaluateAsync(
-            operation,
-            RedisScripts.Set,
-            WriteKeys(key),
-            WriteArguments(key, value, ttl, mode),
-            CommandFlags.DemandMaster,
-            cancellationToken,
-            registerRoot: ttl is not null).ConfigureAwait(false);
-        return (long)result;
-    }
+    private RedisScriptCall SetCall(string key, KvValue value, TimeSpan? ttl, bool onlyIfMissing) =>
+        RedisScripts.SetCall(_layout, PhysicalKey(key), key, value.Payload!, Ttl(ttl), value.Metadata ?? RedisScripts.None, onlyIfMissing);
 
     /// <summary>
     /// Walks the namespace's index in key order from the request's lower bound, one bounded script per chunk, and
@@ -439,7 +356,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
         {
             cancellationToken.ThrowIfCancellationRequested();
             RedisResult result = await EvaluateAsync(
-                operation, RedisScripts.List, [_layout.Ordered, _layout.Expiry, _layout.Index], [min, max, chunk, ListModeName(mode)], CommandFlags.None, cancellationToken)
+                operation, RedisScripts.ListCall(_layout, min, max, chunk, namesOnly: mode == ListMode.Name), CommandFlags.None, static (_, r) => r, cancellationToken)
                 .ConfigureAwait(false);
             if (!VisitChunk(operation, request, mode, chunk, result, visit, ref min))
             {
@@ -456,8 +373,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
         int chunk = ScanChunkSize(request);
         while (true)
         {
-            RedisResult result = Evaluate(
-                operation, RedisScripts.List, [_layout.Ordered, _layout.Expiry, _layout.Index], [min, max, chunk, ListModeName(mode)], CommandFlags.None);
+            RedisResult result = Evaluate(operation, RedisScripts.ListCall(_layout, min, max, chunk, namesOnly: mode == ListMode.Name), CommandFlags.None);
             if (!VisitChunk(operation, request, mode, chunk, result, visit, ref min))
             {
                 return;
@@ -467,8 +383,6 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     private static int ScanChunkSize(KvListRequest? request) =>
         request is null || request.Limit == int.MaxValue ? MaxChunk : Math.Clamp(request.Limit, 16, MaxChunk);
-
-    private static RedisValue ListModeName(ListMode mode) => mode == ListMode.Name ? "name" : "info";
 
     // Visits the keys of one chunk of the List script's reply. Returns false when the scan is over; otherwise moves
     // min past the last member this chunk scanned.
@@ -532,12 +446,6 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return true;
     }
 
-    private RedisValue[] WriteArguments(string key, KvValue value, TimeSpan? ttl, string mode) =>
-        [key, _namespacePath, value.Payload!, Ttl(ttl), value.Metadata ?? Empty, mode];
-
-    private RedisKey[] WriteKeys(string key) =>
-        [PhysicalKey(key), _layout.Ordered, _layout.Expiry, _layout.Index, _layout.Version, _layout.Registry];
-
     private RedisKey PhysicalKey(string key) => _layout.DataKey(key);
 
     private static long Size(string key, IndexRecord record) => EntrySize(key, record.PayloadLength, record.Metadata?.Length ?? 0);
@@ -575,20 +483,9 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return bytes;
     }
 
-    private static RedisValue Ttl(TimeSpan? ttl) => ttl is { } t ? Milliseconds(t) : Empty;
+    private static RedisValue Ttl(TimeSpan? ttl) => ttl is { } t ? Milliseconds(t) : RedisScripts.None;
 
     private static long Milliseconds(TimeSpan ttl) => ttl.Ticks / TimeSpan.TicksPerMillisecond;
-
-    private static bool IsCrossSlot(RedisException ex) =>
-        ex.Message.StartsWith("CROSSSLOT", StringComparison.Ordinal)
-        || ex.Message.Contains("single slot", StringComparison.OrdinalIgnoreCase);
-
-    private static KvException CrossSlot(Exception? inner = null) =>
-        new(
-            KvErrorCode.CrossSlot,
-            "The operation touches keys of several top-level namespaces that Redis Cluster keeps in different hash slots. "
-            + "Everything under one top-level namespace shares a slot; keep a transaction's keys under one top-level namespace.",
-            inner);
 
     private static KvException UnexpectedReply(string operation) =>
         new(KvErrorCode.StoreOperationFailed, $"Redis answered the operation {operation} with a reply Kv does not understand.");

@@ -1,75 +1,52 @@
-using System.Collections.Concurrent;
+using System.Text;
 using StackExchange.Redis;
 
 namespace Kv.Internal;
 
 /// <summary>
-/// The adaptor-wide registry of root namespaces that hold TTL entries (the Redis set <c>{InstanceName}__kv:roots</c>),
-/// and the expired-index collection that walks it.
+/// The expired-index collection (<see cref="RedisKv.CollectExpiredAsync"/>): finds every root namespace that holds TTL
+/// entries and removes each of its namespaces' due index records.
 /// </summary>
 /// <remarks>
-/// <para>On Redis Cluster the registry lives in a slot of its own, so a write script cannot update it. Instead an
-/// adaptor adds a root the first time it writes a TTL under it (an <c>SADD</c> pipelined with that write's script,
-/// awaited with it), and remembers that it did. Each root keeps, in its own slot, the set of its namespaces that hold
-/// TTL entries (<c>{root}::__kv:ns</c>), updated by the write scripts themselves.</para>
-/// <para>Collection therefore never scans the keyspace: it reads the root registry, each root's namespace registry,
-/// and removes each namespace's due index records in bounded batches. A namespace whose <c>exp</c> set is empty
-/// leaves its root's registry (atomically, in the collection script); roots are never removed, since another adaptor
-/// may have remembered them.</para>
+/// <para>Each root keeps, in its own hash slot, the set of its namespaces that hold TTL entries
+/// (<c>{root}::__kv:ns</c>), updated by the write scripts themselves, so a write stays one script in one slot. The
+/// collection finds those sets with <c>SCAN … MATCH {InstanceName}{*}::__kv:ns</c> on every primary (incremental, in
+/// pages of 1,000 keys, so Redis is never blocked), then removes each namespace's due records in bounded scripts. A
+/// namespace whose <c>exp</c> set is empty leaves its root's set (atomically, in the collection script).</para>
+/// <para>Earlier versions also kept an adaptor-wide set of roots (<c>{InstanceName}__kv:roots</c>), written by an extra
+/// <c>SADD</c> beside the first TTL write under each root. It is no longer read or written; the collection deletes
+/// it when it finds it.</para>
 /// </remarks>
 internal sealed class RedisRootRegistry
 {
     private const int CollectBatch = 1000;
+    private const int ScanPage = 1000;
 
-    private readonly ConcurrentDictionary<string, bool> _registered = new(StringComparer.Ordinal);
     private readonly string _instanceName;
+    private readonly RedisKey _legacyRoots;
+    private readonly RedisValue _pattern;
 
     public RedisRootRegistry(string instanceName)
     {
         _instanceName = instanceName;
-        Key = RedisKeyLayout.RootRegistry(instanceName);
-    }
-
-    /// <summary>The Redis set of root names.</summary>
-    public RedisKey Key { get; }
-
-    /// <summary>Adds a root to the registry unless this adaptor did already; <see langword="null"/> when nothing is sent.</summary>
-    public Task? RegisterAsync(IDatabase db, string root) =>
-        _registered.ContainsKey(root) ? null : RegisterCoreAsync(db, [root]);
-
-    /// <summary>Adds a root to the registry unless this adaptor did already, with a synchronous call.</summary>
-    public void Register(IDatabase db, string root)
-    {
-        if (!_registered.ContainsKey(root))
-        {
-            db.SetAdd(Key, root, CommandFlags.DemandMaster);
-            _registered.TryAdd(root, true);
-        }
-    }
-
-    /// <summary>Adds roots to the registry unless this adaptor did already; <see langword="null"/> when nothing is sent.</summary>
-    public Task? RegisterAsync(IDatabase db, IReadOnlyList<string> roots)
-    {
-        RedisValue[] missing = [.. roots.Where(r => !_registered.ContainsKey(r)).Select(r => (RedisValue)r)];
-        return missing.Length == 0 ? null : RegisterCoreAsync(db, missing);
+        _legacyRoots = instanceName + RedisKeyLayout.IndexPrefix + "roots";
+        _pattern = EscapeGlob(instanceName) + "{*}" + KvKeyLayout.KeySeparator + RedisKeyLayout.IndexPrefix + "ns";
     }
 
     /// <summary>Removes the index records of every expired entry; see <see cref="RedisKv.CollectExpiredAsync"/>.</summary>
     public async ValueTask<long> CollectAsync(RedisKv kv, CancellationToken cancellationToken)
     {
-        RedisValue[] roots = await kv.ExecuteAsync("CollectExpired", Key, static (db, k) => db.SetMembersAsync(k), cancellationToken)
+        IReadOnlyList<RedisKey> registries = await kv.ExecuteAsync("CollectExpired", this, static (db, registry) => registry.FindAsync(db), cancellationToken)
             .ConfigureAwait(false);
         long removed = 0;
-        foreach (RedisValue root in roots)
+        foreach (RedisKey registry in registries)
         {
-            string rootName = (string?)root ?? string.Empty;
-            RedisValue[] paths = await kv.ExecuteAsync(
-                "CollectExpired", RedisKeyLayout.RootRegistryOf(_instanceName, rootName), static (db, k) => db.SetMembersAsync(k), cancellationToken)
+            RedisValue[] paths = await kv.ExecuteAsync("CollectExpired", registry, static (db, k) => db.SetMembersAsync(k), cancellationToken)
                 .ConfigureAwait(false);
             foreach (RedisValue path in paths)
             {
                 var layout = new RedisKeyLayout(_instanceName, (string?)path ?? string.Empty);
-                if (layout.Root != rootName)
+                if (layout.Registry != registry)
                 {
                     continue; // Not a namespace of this root: nothing Kv wrote.
                 }
@@ -78,9 +55,8 @@ internal sealed class RedisRootRegistry
                 {
                     RedisResult result = await kv.ExecuteAsync(
                         "CollectExpired",
-                        layout,
-                        static (db, l) => RedisKvStore.EvaluateWithRetryAsync(
-                            db, RedisScripts.Collect, [l.Ordered, l.Expiry, l.Index, l.Registry], [l.NamespacePath, CollectBatch], CommandFlags.DemandMaster),
+                        RedisScripts.CollectCall(layout, CollectBatch),
+                        static (db, call) => RedisKvStore.EvaluateAsync(db, call, CommandFlags.DemandMaster),
                         cancellationToken).ConfigureAwait(false);
                     long batch = (long)result;
                     removed += batch;
@@ -92,15 +68,46 @@ internal sealed class RedisRootRegistry
             }
         }
 
+        await kv.ExecuteAsync("CollectExpired", _legacyRoots, static (db, k) => db.KeyDeleteAsync(k, CommandFlags.DemandMaster), cancellationToken)
+            .ConfigureAwait(false);
         return removed;
     }
 
-    private async Task RegisterCoreAsync(IDatabase db, RedisValue[] roots)
+    /// <summary>The per-root registries of this instance name, on every primary.</summary>
+    private async Task<IReadOnlyList<RedisKey>> FindAsync(IDatabase db)
     {
-        await db.SetAddAsync(Key, roots, CommandFlags.DemandMaster).ConfigureAwait(false);
-        foreach (RedisValue root in roots)
+        var found = new HashSet<RedisKey>();
+        IConnectionMultiplexer multiplexer = db.Multiplexer;
+        foreach (IServer server in multiplexer.GetServers())
         {
-            _registered.TryAdd((string)root!, true);
+            if (server.IsReplica || !server.IsConnected)
+            {
+                continue;
+            }
+
+            await foreach (RedisKey key in server.KeysAsync(db.Database, _pattern, ScanPage).ConfigureAwait(false))
+            {
+                found.Add(key);
+            }
         }
+
+        return [.. found];
+    }
+
+    // SCAN MATCH is a glob: the instance name's own *, ?, [, ] and \ must match themselves.
+    private static string EscapeGlob(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\')
+            {
+                escaped.Append('\\');
+            }
+
+            escaped.Append(c);
+        }
+
+        return escaped.ToString();
     }
 }

@@ -4,33 +4,23 @@ using StackExchange.Redis;
 namespace Kv.Internal;
 
 /// <summary>
-/// A transaction as the commit script takes it (see <see cref="RedisScripts.Commit"/>): the KEYS (every root's version
-/// counter and registry, every namespace's index keys, every data key) and the ARGV that describe the operations.
+/// A transaction as the commit script takes it (see <see cref="RedisScripts.Commit"/>, whose typed factory this is): the
+/// KEYS (every root's version counter and registry, every namespace's index keys, every data key) and the ARGV that
+/// describe the operations.
 /// </summary>
 internal sealed class RedisTransactionCall
 {
-    private RedisTransactionCall(RedisKey[] keys, RedisValue[] args, string[] roots, bool registersRoots)
+    private RedisTransactionCall(RedisScriptCall script, int rootCount)
     {
-        Keys = keys;
-        Args = args;
-        Roots = roots;
-        RegistersRoots = registersRoots;
+        Script = script;
+        RootCount = rootCount;
     }
 
-    /// <summary>The script's KEYS; the first <see cref="RootCount"/> are the roots' version counters.</summary>
-    public RedisKey[] Keys { get; }
-
-    /// <summary>The script's ARGV.</summary>
-    public RedisValue[] Args { get; }
-
-    /// <summary>The root namespaces involved.</summary>
-    public string[] Roots { get; }
+    /// <summary>The commit script's call; the first <see cref="RootCount"/> KEYS are the roots' version counters.</summary>
+    public RedisScriptCall Script { get; }
 
     /// <summary>How many root namespaces are involved (more than one fails with CrossSlot on Redis Cluster).</summary>
-    public int RootCount => Roots.Length;
-
-    /// <summary>Whether an operation writes a TTL, so the roots must be in the adaptor's root registry.</summary>
-    public bool RegistersRoots { get; }
+    public int RootCount { get; }
 
     public static RedisTransactionCall Build(RedisKv kv, IReadOnlyList<KvTransactionOperation> operations)
     {
@@ -42,7 +32,6 @@ internal sealed class RedisTransactionCall
         var dataKeyList = new List<RedisKey>();
         var opNamespace = new int[operations.Count];
         var opDataKey = new int[operations.Count];
-        bool registersRoots = false;
 
         for (int i = 0; i < operations.Count; i++)
         {
@@ -70,7 +59,6 @@ internal sealed class RedisTransactionCall
             }
 
             opDataKey[i] = position;
-            registersRoots |= operation.Ttl is not null && operation.Kind is KvTransactionOperationKind.Set or KvTransactionOperationKind.Increment;
         }
 
         int rootCount = rootLayouts.Count;
@@ -122,6 +110,6 @@ internal sealed class RedisTransactionCall
             args.Add(metadata);
         }
 
-        return new RedisTransactionCall([.. keys], [.. args], [.. roots.Keys], registersRoots);
+        return new RedisTransactionCall(RedisScripts.Commit.Bind([.. keys], [.. args]), rootCount);
     }
 }
