@@ -4,11 +4,11 @@ namespace Kv;
 // and one check, allocates nothing and reads no clock.
 public abstract partial class KvStoreBase
 {
-    private KvAdaptor? _adaptor;
+    private readonly KvMetrics? _metrics;
     private KvMetricTags? _metricTags;
 
     internal KvMetricTags MetricTags => _metricTags ??= new KvMetricTags(
-        (_adaptor ??= Backend as KvAdaptor)?.BackendName ?? "unknown",
+        Adaptor.BackendName,
         NamespacePath.Split(KvKeyLayout.NamespaceSeparator)[0]);
 
     /// <summary>The adaptor's metrics when something listens to the store instruments; otherwise <see langword="null"/>.</summary>
@@ -16,7 +16,7 @@ public abstract partial class KvStoreBase
     {
         get
         {
-            KvMetrics? metrics = (_adaptor ??= Backend as KvAdaptor)?.Metrics;
+            KvMetrics? metrics = _metrics;
             return metrics is not null && metrics.OperationsEnabled ? metrics : null;
         }
     }
@@ -34,7 +34,7 @@ public abstract partial class KvStoreBase
         catch (Exception ex)
         {
             metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
-            throw;
+            return ValueTask.FromException<KvValue>(ex);
         }
 
         if (read.IsCompletedSuccessfully)
@@ -72,7 +72,7 @@ public abstract partial class KvStoreBase
     }
 
     /// <summary>Records hits and misses of a multi-key read (for the batch API).</summary>
-    private protected void RecordLookups(string operation, long hits, long misses)
+    private void RecordLookups(string operation, long hits, long misses)
     {
         if (EnabledMetrics is { } metrics)
         {
@@ -96,7 +96,7 @@ public abstract partial class KvStoreBase
         catch (Exception ex)
         {
             metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
-            throw;
+            return ValueTask.FromException<TResult>(ex);
         }
 
         if (task.IsCompletedSuccessfully)
@@ -139,7 +139,7 @@ public abstract partial class KvStoreBase
         catch (Exception ex)
         {
             metrics.RecordOperation(MetricTags, operation, start, TimeProvider, ex);
-            throw;
+            return ValueTask.FromException(ex);
         }
 
         if (task.IsCompletedSuccessfully)
@@ -166,21 +166,11 @@ public abstract partial class KvStoreBase
         metrics.RecordOperation(MetricTags, operation, start, TimeProvider, error: null);
     }
 
-    private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
-    {
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? SetCoreAsync(key, value, ttl, cancellationToken)
-            : Measure(metrics, Operations.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
-    }
+    private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        Instrumented(Operations.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
 
-    private ValueTask<bool> SetIfNotExistsMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
-    {
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? SetIfNotExistsCoreAsync(key, value, ttl, cancellationToken)
-            : Measure(metrics, Operations.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
-    }
+    private ValueTask<bool> SetIfNotExistsMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        Instrumented(Operations.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
 
     /// <summary>The <c>kv.operation</c> tag values.</summary>
     private static class Operations

@@ -21,14 +21,12 @@ internal sealed partial class RedisKvStore : KvStoreBase
     private readonly RedisValue _namespacePath;
 
     public RedisKvStore(RedisKv kv, string namespacePath)
-        : base(namespacePath, kv.Serializer, kv.TimeProvider)
+        : base(kv, namespacePath, kv.Serializer, kv.TimeProvider)
     {
         _kv = kv;
         _layout = new RedisKeyLayout(kv.InstanceName, namespacePath);
         _namespacePath = namespacePath;
     }
-
-    protected override object Backend => _kv;
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new RedisKvStore(_kv, namespacePath);
 

@@ -90,11 +90,9 @@ public sealed class PortableKvAdaptor : AtomicKvAdaptor
     }
 
     private sealed class PortableKvStore(PortableKvAdaptor adaptor, string namespacePath)
-        : KvStoreBase(namespacePath, adaptor._serializer, adaptor._timeProvider)
+        : KvStoreBase(adaptor, namespacePath, adaptor._serializer, adaptor._timeProvider)
     {
         private IAtomicKvStore Data => adaptor.Resolve(NamespacePath).Data;
-
-        protected override object Backend => adaptor;
 
         protected override IAtomicKvStore CreateChild(string namespacePath) => new PortableKvStore(adaptor, namespacePath);
 

@@ -29,7 +29,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public async Task Store_operations_are_counted_and_timed_with_backend_operation_and_result_tags()
     {
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("orders");
 
         await store.SetAsync("a", 1);
         await store.GetAsync<int>("a");
@@ -58,7 +58,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public async Task Data_api_operations_are_counted_and_batch_reads_count_hits_and_misses()
     {
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("orders");
 
         await store.SetManyAsync(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 });
         await store.GetManyAsync<int>(["a", "b", "missing"]);
@@ -82,7 +82,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public async Task Failures_are_counted_with_the_error_code_as_error_type()
     {
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("orders");
         await store.SetAsync("text", "ten");
 
         await Assert.ThrowsAsync<KvException>(() => store.IncrementAsync("text").AsTask());
@@ -95,7 +95,7 @@ public sealed class KvMetricsTests : IDisposable
     {
         using var metrics = new KvMetrics(meterFactory: null, new KvMetricsOptions { IncludeNamespace = true });
         using var collector = new MetricCollector(metrics.Meter);
-        IAtomicKvStore store = new MemoryKv { Metrics = metrics }.Namespace("sessions").Namespace("admin");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: metrics).Namespace("sessions").Namespace("admin");
 
         await store.SetAsync("k", 1);
 
@@ -106,7 +106,7 @@ public sealed class KvMetricsTests : IDisposable
     public async Task With_no_listener_instrumentation_adds_no_allocation_to_a_read()
     {
         using var unobserved = new KvMetrics(meterFactory: null);
-        IAtomicKvStore store = new MemoryKv { Metrics = unobserved }.Namespace("hot");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: unobserved).Namespace("hot");
         IAtomicKvStore plain = new MemoryKv().Namespace("hot");
         await store.SetAsync("k", 42L);
         await plain.SetAsync("k", 42L);
@@ -148,7 +148,7 @@ public sealed class KvMetricsTests : IDisposable
     public async Task Lock_acquisitions_and_losses_are_counted()
     {
         var clock = new FakeTimeProvider();
-        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), clock) { Metrics = _metrics }.Namespace("locks");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), clock, metrics: _metrics).Namespace("locks");
         using var logs = new CapturingLoggerProvider();
         var provider = new KvDistributedLockProvider(store, new KvDistributedLockOptions { Lease = TimeSpan.FromSeconds(30) }, clock, logs, _metrics);
 
@@ -180,7 +180,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public void Rate_limiter_decisions_are_counted_by_algorithm_and_result()
     {
-        var kv = new MemoryKv { Metrics = _metrics };
+        var kv = new MemoryKv(new MemoryKvOptions(), metrics: _metrics);
 
         _metrics.RecordRateLimiterDecision(kv.Namespace("limits"), "fixed_window", KvRateLimiterDecision.Acquired);
         _metrics.RecordRateLimiterDecision(kv.Namespace("limits"), "fixed_window", KvRateLimiterDecision.Rejected);
