@@ -19,6 +19,13 @@ public interface IKvStore
     /// <returns>A store whose keys are isolated from this namespace and from every other one.</returns>
     IKvStore Namespace(string name);
 
+    /// <summary>
+    /// The clock of this store, its adaptor's: TTLs, absolute expiries (<see cref="KvSetOptions.ExpiresAt"/>) and
+    /// expiry checks are measured on it, and code that keeps time-based state in the store (the rate limiters of
+    /// Kv.AspNetCore) uses it so that every instance sharing the store agrees.
+    /// </summary>
+    TimeProvider TimeProvider { get; }
+
     /// <summary>The synchronous point operations of this store (see <see cref="IKvSynchronousStore"/>).</summary>
     IKvSynchronousStore Synchronous { get; }
 

@@ -43,8 +43,8 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     /// <summary>The value serializer.</summary>
     protected KvValueSerializer Serializer { get; }
 
-    /// <summary>The application's clock.</summary>
-    protected TimeProvider TimeProvider { get; }
+    /// <inheritdoc />
+    public TimeProvider TimeProvider { get; }
 
     /// <summary>
     /// The adaptor this store belongs to (given to the constructor): stores whose <see cref="Adaptor"/> is the same
