@@ -11,6 +11,9 @@ namespace Kv.RateLimiting;
 /// oldest one that the window only partly overlaps: counting it whole is what guarantees that no window, wherever it
 /// starts, admits more than the limit. A rejected request counts nothing; the state may expire once its newest
 /// segment has left the counted range.</para>
+/// <para>The price is accuracy on the generous side: a permit is given back between one window and one window plus a
+/// segment after it was taken (when its segment leaves), instead of exactly one window after. More segments tighten
+/// that and cost a counter each: state is O(segments) per partition, whatever the limit.</para>
 /// </remarks>
 /// <param name="Permits">The permits to take: 0 (only asks whether any permit is left) to <see cref="PermitLimit"/>.</param>
 /// <param name="PermitLimit">The most permits any window admits; at least 1.</param>

@@ -27,7 +27,7 @@ public sealed class KvSlidingWindowRateLimiter : KvRateLimiter
     /// <param name="metrics">Where decisions are counted (<c>kv.ratelimit.decisions</c>); <see langword="null"/> for nowhere.
     /// The partition helpers pass the registered <see cref="KvMetrics"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or the store cannot make rate-limit decisions.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public KvSlidingWindowRateLimiter(IAtomicKvStore store, string partitionKey, KvSlidingWindowRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvMetrics? metrics = null)
         : base(CreateCore(store, partitionKey, options, loggerFactory, timeProvider, metrics))
     {
