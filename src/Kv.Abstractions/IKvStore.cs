@@ -19,6 +19,13 @@ public interface IKvStore
     /// <returns>A store whose keys are isolated from this namespace and from every other one.</returns>
     IKvStore Namespace(string name);
 
+    /// <summary>
+    /// The clock of this store, its adaptor's: TTLs, absolute expiries (<see cref="KvSetOptions.ExpiresAt"/>) and
+    /// expiry checks are measured on it, and code that keeps time-based state in the store (the rate limiters of
+    /// Kv.AspNetCore) uses it so that every instance sharing the store agrees.
+    /// </summary>
+    TimeProvider TimeProvider { get; }
+
     /// <summary>The synchronous point operations of this store (see <see cref="IKvSynchronousStore"/>).</summary>
     IKvSynchronousStore Synchronous { get; }
 
@@ -118,24 +125,6 @@ public interface IKvStore
     /// <returns>The keys that exist, with their values.</returns>
     ValueTask<IReadOnlyDictionary<string, T?>> GetManyAsync<T>(IEnumerable<string> keys, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads many keys, all of which must exist (CinchDB's <c>mget</c>).</summary>
-    /// <typeparam name="T">The type to read the values as.</typeparam>
-    /// <param name="keys">The keys; duplicates are read once.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>Every key with its value.</returns>
-    /// <exception cref="KvException"><see cref="KvErrorCode.KeyNotFound"/>: some keys are missing; <see cref="KvException.Keys"/>
-    /// and the message name them.</exception>
-    ValueTask<IReadOnlyDictionary<string, T?>> GetRequiredManyAsync<T>(IEnumerable<string> keys, CancellationToken cancellationToken = default);
-
-    /// <summary>Reads many keys, all of which must exist, with source-generated serialization metadata.</summary>
-    /// <typeparam name="T">The type to read the values as.</typeparam>
-    /// <param name="keys">The keys; duplicates are read once.</param>
-    /// <param name="typeInfo">The serialization metadata of <typeparamref name="T"/>.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>Every key with its value.</returns>
-    /// <exception cref="KvException"><see cref="KvErrorCode.KeyNotFound"/>: some keys are missing.</exception>
-    ValueTask<IReadOnlyDictionary<string, T?>> GetRequiredManyAsync<T>(IEnumerable<string> keys, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default);
-
     /// <summary>Stores many values atomically, all or none, with one set of options (TTL, metadata) for all of them.</summary>
     /// <typeparam name="T">The type of the values.</typeparam>
     /// <param name="items">The keys and values; for a key given twice, the last value wins.</param>
@@ -180,14 +169,6 @@ public interface IKvStore
     /// <returns><see langword="false"/> when the key is missing.</returns>
     ValueTask<bool> ExpireAtAsync(string key, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists this namespace's keys in lexicographic order, a page at a time (Workers KV's <c>list</c>).</summary>
-    /// <param name="prefix">Only keys starting with this text; <see langword="null"/> for all.</param>
-    /// <param name="limit">The page size, 1 to <see cref="KvListQuery.DefaultLimit"/>.</param>
-    /// <param name="cursor">The previous page's <see cref="KvListResult.Cursor"/>, or <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The page: keys with their expiry and metadata, and the cursor of the next page.</returns>
-    ValueTask<KvListResult> ListAsync(string? prefix = null, int limit = KvListQuery.DefaultLimit, string? cursor = null, CancellationToken cancellationToken = default);
-
     /// <summary>Lists this namespace's keys that satisfy a query (prefix, glob pattern, range), a page at a time.</summary>
     /// <param name="query">The query.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
@@ -196,17 +177,16 @@ public interface IKvStore
     /// prefix or a bound contains a lone surrogate, or the limit is out of range.</exception>
     ValueTask<KvListResult> ListAsync(KvListQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns every key of this namespace that matches a glob pattern, in lexicographic order (CinchDB's <c>keys</c>).</summary>
-    /// <param name="pattern">The pattern (see <see cref="KvKeyPattern"/>); <c>*</c> for all.</param>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The matching keys.</returns>
-    ValueTask<IReadOnlyList<string>> KeysAsync(string pattern = "*", CancellationToken cancellationToken = default);
-
-    /// <summary>Counts the live keys of this namespace that match a glob pattern.</summary>
-    /// <param name="pattern">The pattern (see <see cref="KvKeyPattern"/>); <c>*</c> for all.</param>
+    /// <summary>
+    /// Counts the live keys of this namespace that satisfy a query (prefix, glob pattern, range, cursor), in one
+    /// operation; the query's <see cref="KvListQuery.Limit"/> is ignored.
+    /// </summary>
+    /// <param name="query">The query.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>How many keys match.</returns>
-    ValueTask<long> CountAsync(string pattern = "*", CancellationToken cancellationToken = default);
+    /// <exception cref="KvException"><see cref="KvErrorCode.InvalidArgument"/>: the pattern or cursor is malformed, or the
+    /// prefix or a bound contains a lone surrogate.</exception>
+    ValueTask<long> CountAsync(KvListQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The bytes this namespace's live entries take: for each, its key's UTF-8 bytes, its encoded value and its

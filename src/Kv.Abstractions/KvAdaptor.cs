@@ -10,6 +10,11 @@ namespace Kv;
 /// </remarks>
 public abstract class KvAdaptor
 {
+    /// <summary>Creates an adaptor.</summary>
+    /// <param name="metrics">The metrics its stores record (see <see cref="KvMetrics"/>), or <see langword="null"/> for
+    /// none. The backends' <c>Use…</c> registrations pass the <see cref="KvMetrics"/> of dependency injection.</param>
+    protected KvAdaptor(KvMetrics? metrics = null) => Metrics = metrics;
+
     /// <summary>Returns the store of the top-level namespace <paramref name="name"/>.</summary>
     /// <param name="name">The namespace name. It follows the key rules and may not contain
     /// <see cref="KvKeyLayout.NamespaceSeparator"/>.</param>
@@ -35,10 +40,11 @@ public abstract class KvAdaptor
     public virtual TimeSpan? CollectionInterval => null;
 
     /// <summary>
-    /// The metrics this adaptor's stores record (see <see cref="KvMetrics"/>), or <see langword="null"/> for none.
-    /// <c>services.AddKv()</c> sets it from dependency injection; set it yourself on an adaptor you construct.
+    /// The metrics this adaptor's stores record (see <see cref="KvMetrics"/>), or <see langword="null"/> for none: what
+    /// the constructor was given. <c>services.AddKv()</c> passes the registered <see cref="KvMetrics"/>; pass your own
+    /// to an adaptor you construct.
     /// </summary>
-    public KvMetrics? Metrics { get; init; }
+    public KvMetrics? Metrics { get; }
 
     /// <summary>
     /// The backend's name, used as the <c>db.system.name</c> attribute of metrics and spans and in health reports: by

@@ -34,7 +34,7 @@ public enum KvErrorCode
     /// nothing was evicted.</summary>
     CapacityExceeded = 9,
 
-    /// <summary><see cref="IKvStore.GetRequiredManyAsync{T}(IEnumerable{string}, CancellationToken)"/> found keys
+    /// <summary><see cref="KvStoreExtensions.GetRequiredManyAsync{T}(IKvStore, IEnumerable{string}, CancellationToken)"/> found keys
     /// missing; <see cref="KvException.Keys"/> names them.</summary>
     KeyNotFound = 10,
 

@@ -59,8 +59,10 @@ public sealed class MemoryKv : AtomicKvAdaptor
     /// <param name="options">The memory options; validated now.</param>
     /// <param name="timeProvider">The clock expiry is measured on; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="serializer">The value serializer; <see langword="null"/> for <see cref="KvValueSerializer.Default"/>.</param>
+    /// <param name="metrics">The metrics its stores record (see <see cref="KvAdaptor.Metrics"/>); <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public MemoryKv(MemoryKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null)
+    public MemoryKv(MemoryKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null, KvMetrics? metrics = null)
+        : base(metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         string[] problems = [.. options.Validate()];

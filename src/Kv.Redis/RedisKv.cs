@@ -39,9 +39,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// <see cref="TimeProvider.System"/>. The operation timeout always runs on real time.</param>
     /// <param name="serializer">The value serializer; <see langword="null"/> for <see cref="KvValueSerializer.Default"/>.</param>
     /// <param name="loggerFactory">Creates the adaptor's logger; <see langword="null"/> for no logging.</param>
+    /// <param name="metrics">The metrics its stores record (see <see cref="KvAdaptor.Metrics"/>); <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public RedisKv(RedisKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null, ILoggerFactory? loggerFactory = null)
-        : this(options, multiplexerService: null, timeProvider, serializer, loggerFactory)
+    public RedisKv(RedisKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null, ILoggerFactory? loggerFactory = null, KvMetrics? metrics = null)
+        : this(options, multiplexerService: null, timeProvider, serializer, loggerFactory, metrics)
     {
     }
 
@@ -51,7 +52,9 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         Func<IConnectionMultiplexer>? multiplexerService,
         TimeProvider? timeProvider,
         KvValueSerializer? serializer,
-        ILoggerFactory? loggerFactory)
+        ILoggerFactory? loggerFactory,
+        KvMetrics? metrics)
+        : base(metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         string[] problems = [.. options.Validate(hasMultiplexerService: multiplexerService is not null)];

@@ -31,8 +31,10 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// <param name="timeProvider">The clock expiry instants are placed on; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="serializer">The value serializer; <see langword="null"/> for <see cref="KvValueSerializer.Default"/>.</param>
     /// <param name="loggerFactory">Creates the adaptor's logger; <see langword="null"/> for no logging.</param>
+    /// <param name="metrics">The metrics its stores record (see <see cref="KvAdaptor.Metrics"/>); <see langword="null"/> for none.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public SqliteKv(SqliteKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null, ILoggerFactory? loggerFactory = null)
+    public SqliteKv(SqliteKvOptions options, TimeProvider? timeProvider = null, KvValueSerializer? serializer = null, ILoggerFactory? loggerFactory = null, KvMetrics? metrics = null)
+        : base(metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         string[] problems = [.. options.Validate()];

@@ -168,6 +168,28 @@ public abstract partial class KvConformanceTests
     }
 
     [Fact]
+    public async Task Count_of_a_query_counts_what_its_listing_returns_and_ignores_the_limit()
+    {
+        await Root.SetManyAsync(Enumerable.Range(1, 5).Select(i => new KeyValuePair<string, int>($"user:{i}", i)));
+        await Root.SetAsync("session:1", 1);
+        KvListQuery[] queries =
+        [
+            new() { Prefix = "user:" },
+            new() { Start = "user:2", End = "user:4", EndInclusive = true, Limit = 1 },
+            new() { Pattern = "user:[13]" },
+            new() { Prefix = "user:", Start = "user:3", StartInclusive = false },
+            KvListQuery.Range("user:4", "user:2"),
+        ];
+
+        foreach (KvListQuery query in queries)
+        {
+            Assert.Equal((await AllPages(Root, query)).Count, await Root.CountAsync(query));
+        }
+
+        Assert.Equal(2, await Root.CountAsync(new KvListQuery { Cursor = (await Root.ListAsync(limit: 4)).Cursor }));
+    }
+
+    [Fact]
     public async Task Listing_never_returns_an_expired_key()
     {
         await Root.SetAsync("a", 1, KvSetOptions.WithTtl(Ttl));

@@ -36,7 +36,8 @@ public sealed class ApiConventionTests
     {
         Type type = Type.GetType(typeName, throwOnError: true)!;
 
-        Assert.Contains(type.Namespace, new[] { "Kv", "Microsoft.Extensions.DependencyInjection" });
+        // Kv.RateLimiting holds only the rate-limit capability a backend may implement, and its plain types.
+        Assert.Contains(type.Namespace, new[] { "Kv", "Microsoft.Extensions.DependencyInjection", "Kv.RateLimiting" });
     }
 
     [Fact]

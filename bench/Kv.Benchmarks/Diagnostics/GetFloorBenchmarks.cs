@@ -57,15 +57,23 @@ public class GetFloorBenchmarks
     [Benchmark(Description = "MemoryKv, via IAtomicKvStore")]
     public ValueTask<string?> Memory() => _memory.GetAsync<string>(_key);
 
+    /// <summary>The adaptor of the constant stores: their identity, with no metrics.</summary>
+    private sealed class ConstantAdaptor : AtomicKvAdaptor
+    {
+        public static readonly ConstantAdaptor Instance = new();
+
+        public override IAtomicKvStore Namespace(string name) => new ConstantStore(Value);
+
+        public override ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default) => new(0L);
+    }
+
     /// <summary>A backend that does nothing: every key holds the same value.</summary>
     private sealed class ConstantStore : KvStoreBase
     {
         private readonly KvValue _value;
 
         public ConstantStore(string value)
-            : base("constant", KvValueSerializer.Default, TimeProvider.System) => _value = Serializer.Serialize(value);
-
-        protected override object Backend => this;
+            : base(ConstantAdaptor.Instance, "constant", KvValueSerializer.Default, TimeProvider.System) => _value = Serializer.Serialize(value);
 
         protected override IAtomicKvStore CreateChild(string namespacePath) => this;
 

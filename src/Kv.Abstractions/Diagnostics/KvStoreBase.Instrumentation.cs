@@ -7,11 +7,11 @@ namespace Kv;
 // clock.
 public abstract partial class KvStoreBase
 {
-    private KvAdaptor? _adaptor;
+    private readonly KvMetrics? _metrics;
     private KvMetricTags? _metricTags;
 
     internal KvMetricTags MetricTags => _metricTags ??= new KvMetricTags(
-        (_adaptor ??= Backend as KvAdaptor)?.BackendName ?? "unknown",
+        Adaptor.BackendName,
         NamespacePath.Split(KvKeyLayout.NamespaceSeparator)[0]);
 
     /// <summary>
@@ -22,7 +22,7 @@ public abstract partial class KvStoreBase
     {
         get
         {
-            KvMetrics? metrics = (_adaptor ??= Backend as KvAdaptor)?.Metrics;
+            KvMetrics? metrics = _metrics;
             if (metrics is not null && metrics.OperationsEnabled)
             {
                 return metrics;
@@ -91,7 +91,7 @@ public abstract partial class KvStoreBase
         catch (Exception ex)
         {
             End(metrics, scope, ex);
-            throw;
+            return ValueTask.FromException<KvValue>(ex);
         }
 
         if (read.IsCompletedSuccessfully)
@@ -131,7 +131,7 @@ public abstract partial class KvStoreBase
     }
 
     /// <summary>Records hits and misses of a multi-key read (for the batch API).</summary>
-    private protected void RecordLookups(string operation, long hits, long misses)
+    private void RecordLookups(string operation, long hits, long misses)
     {
         if (EnabledMetrics is { } metrics)
         {
@@ -155,7 +155,7 @@ public abstract partial class KvStoreBase
         catch (Exception ex)
         {
             End(metrics, scope, ex);
-            throw;
+            return ValueTask.FromException<TResult>(ex);
         }
 
         if (task.IsCompletedSuccessfully)
@@ -202,7 +202,7 @@ public abstract partial class KvStoreBase
         catch (Exception ex)
         {
             End(metrics, scope, ex);
-            throw;
+            return ValueTask.FromException(ex);
         }
 
         if (task.IsCompletedSuccessfully)
@@ -281,21 +281,11 @@ public abstract partial class KvStoreBase
         return result;
     }
 
-    private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
-    {
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? SetCoreAsync(key, value, ttl, cancellationToken)
-            : Measure(metrics, Operations.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
-    }
+    private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        Instrumented(Operations.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
 
-    private ValueTask<bool> SetIfNotExistsMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
-    {
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? SetIfNotExistsCoreAsync(key, value, ttl, cancellationToken)
-            : Measure(metrics, Operations.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
-    }
+    private ValueTask<bool> SetIfNotExistsMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        Instrumented(Operations.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
 
     /// <summary>One operation under way: its name, its start timestamp (0 when not timed) and its span (if sampled).</summary>
     private readonly record struct OperationScope(string Operation, long Start, Activity? Span);

@@ -1,4 +1,4 @@
-namespace Kv;
+namespace Kv.RateLimiting;
 
 /// <summary>The outcome of one rate-limit decision (see <see cref="IKvRateLimitStore"/>).</summary>
 /// <param name="Acquired">Whether the permits were granted.</param>

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Kv.Internal;
+using Kv.RateLimiting;
 using Microsoft.Extensions.Logging;
 
 namespace Kv;
@@ -13,8 +14,8 @@ namespace Kv;
 public sealed class KvFixedWindowRateLimiter : KvRateLimiter
 {
     /// <summary>Creates a limiter for one partition.</summary>
-    /// <param name="store">The store that holds the state: any store of a Kv adaptor (or a decorator implementing
-    /// <see cref="IKvRateLimitStore"/>).</param>
+    /// <param name="store">The store that holds the state: any store of a Kv adaptor (or any <see cref="IAtomicKvStore"/>: one that implements
+    /// <see cref="IKvRateLimitStore"/> decides in one atomic step, any other by a version-checked commit).</param>
     /// <param name="partitionKey">The partition, e.g. a client's address. Limiters with the same store, partition key and
     /// algorithm share their permits; give different limits different keys or namespaces. Any string: long or
     /// unprintable keys are hashed.</param>
@@ -25,7 +26,7 @@ public sealed class KvFixedWindowRateLimiter : KvRateLimiter
     /// <param name="metrics">Where decisions are counted (<c>kv.ratelimit.decisions</c>); <see langword="null"/> for nowhere.
     /// The partition helpers pass the registered <see cref="KvAspNetCoreMetrics"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or the store cannot make rate-limit decisions.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public KvFixedWindowRateLimiter(IAtomicKvStore store, string partitionKey, KvFixedWindowRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvAspNetCoreMetrics? metrics = null)
         : base(CreateCore(store, partitionKey, options, loggerFactory, timeProvider, metrics))
     {
@@ -36,9 +37,18 @@ public sealed class KvFixedWindowRateLimiter : KvRateLimiter
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         int limit = options.PermitLimit;
-        TimeSpan window = options.Window;
-        Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide =
-            (s, key, permits, token) => s.AcquireFixedWindowAsync(key, new KvFixedWindowRequest(permits, limit, window), token);
-        return new KvRateLimiterCore("fixed_window", store, partitionKey, options, decide, loggerFactory, timeProvider, metrics);
+        long window = KvRateLimiterOptions.Milliseconds(options.Window);
+        return KvRateLimiterCore.Create(
+            "fixed_window",
+            "fw:",
+            store,
+            partitionKey,
+            options,
+            permits => new KvFixedWindowRequest(permits, limit, window),
+            static (s, key, request, token) => s.AcquireFixedWindowAsync(key, request, token),
+            static (state, request, now) => KvRateLimitAlgorithms.DecideFixedWindow(state, request, now),
+            loggerFactory,
+            timeProvider,
+            metrics);
     }
 }

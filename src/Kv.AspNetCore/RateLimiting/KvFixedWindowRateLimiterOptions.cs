@@ -1,3 +1,5 @@
+using Kv.RateLimiting;
+
 namespace Kv;
 
 /// <summary>Options of a <see cref="KvFixedWindowRateLimiter"/> (see <see cref="KvFixedWindowRequest"/> for the algorithm).</summary>

@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Kv.RateLimiting;
 
 namespace Kv.Internal;
 
 /// <summary>
 /// What the three Kv limiters share: the store call, failure handling, statistics, logs and metrics. The algorithm
-/// runs in the store (<see cref="IKvRateLimitStore"/>), one atomic step per decision; this class keeps no permits.
+/// runs in the store when it implements <see cref="IKvRateLimitStore"/> (one atomic step per decision), else as the
+/// portable decision of <see cref="KvRateLimitDecisions"/>; this class keeps no permits.
 /// </summary>
 internal sealed class KvRateLimiterCore
 {
@@ -18,9 +20,8 @@ internal sealed class KvRateLimiterCore
 
     public const string StoreFailedReason = "The rate limiter's store failed; the request was rejected (FailureMode = FailClosed).";
 
-    private readonly Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> _decide;
-    private readonly IKvRateLimitStore _store;
-    private readonly string _partitionKey;
+    private readonly Func<int, CancellationToken, ValueTask<KvRateLimitDecision>> _decide;
+    private readonly bool _completesSynchronously;
     private readonly string _algorithm;
     private readonly int _limit;
     private readonly KvRateLimitFailureMode _failureMode;
@@ -33,12 +34,15 @@ internal sealed class KvRateLimiterCore
     private long _lastActivity;
     private int _disposed;
 
-    public KvRateLimiterCore(
+    public static KvRateLimiterCore Create<TRequest>(
         string algorithm,
+        string tag,
         IAtomicKvStore store,
         string partitionKey,
         KvRateLimiterOptions options,
-        Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide,
+        Func<int, TRequest> request,
+        Func<IKvRateLimitStore, string, TRequest, CancellationToken, ValueTask<KvRateLimitDecision>> atomic,
+        Func<string?, TRequest, long, KvRateLimitStateChange> decide,
         ILoggerFactory? loggerFactory,
         TimeProvider? timeProvider,
         KvAspNetCoreMetrics? metrics)
@@ -47,13 +51,26 @@ internal sealed class KvRateLimiterCore
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _store = store as IKvRateLimitStore ?? throw new ArgumentException(
-            "A Kv rate limiter needs a store that makes rate-limit decisions: one from a Kv adaptor (derived from KvStoreBase), "
-            + "or a decorator that implements IKvRateLimitStore.",
-            nameof(store));
-        _algorithm = algorithm;
+
         // Short printable partition keys (IP addresses, user ids) stay readable; others are hashed.
-        _partitionKey = KvStoreKey.From(partitionKey, maxPlainLength: 128, static k => KvKeyRules.IsValidKey("k" + k));
+        string partition = KvStoreKey.From(partitionKey, maxPlainLength: 128, static k => KvKeyRules.IsValidKey("k" + k));
+        (Func<int, CancellationToken, ValueTask<KvRateLimitDecision>> decision, bool completesSynchronously) =
+            KvRateLimitDecisions.Create(store, tag, partition, request, atomic, decide);
+        return new KvRateLimiterCore(algorithm, store, options, decision, completesSynchronously, loggerFactory, timeProvider, metrics);
+    }
+
+    private KvRateLimiterCore(
+        string algorithm,
+        IAtomicKvStore store,
+        KvRateLimiterOptions options,
+        Func<int, CancellationToken, ValueTask<KvRateLimitDecision>> decide,
+        bool completesSynchronously,
+        ILoggerFactory? loggerFactory,
+        TimeProvider? timeProvider,
+        KvAspNetCoreMetrics? metrics)
+    {
+        _algorithm = algorithm;
+        _completesSynchronously = completesSynchronously;
         _limit = options.Limit;
         _failureMode = options.FailureMode;
         _decide = decide;
@@ -82,7 +99,7 @@ internal sealed class KvRateLimiterCore
 
         // Only an in-process store can answer without blocking a thread on I/O. Elsewhere the answer is "not acquired,
         // try AcquireAsync", without touching the store and without counting as a failed lease.
-        if (!_store.CompletesSynchronously)
+        if (!_completesSynchronously)
         {
             return new KvRateLimitLease(isAcquired: false, retryAfter: null, AsyncOnlyReason);
         }
@@ -90,7 +107,7 @@ internal sealed class KvRateLimiterCore
         ValueTask<KvRateLimitDecision> pending;
         try
         {
-            pending = _decide(_store, _partitionKey, permitCount, CancellationToken.None);
+            pending = _decide(permitCount, CancellationToken.None);
         }
         catch (KvException ex) when (IsStoreFailure(ex))
         {
@@ -129,7 +146,7 @@ internal sealed class KvRateLimiterCore
         KvRateLimitDecision decision;
         try
         {
-            decision = await _decide(_store, _partitionKey, permitCount, cancellationToken).ConfigureAwait(false);
+            decision = await _decide(permitCount, cancellationToken).ConfigureAwait(false);
         }
         catch (KvException ex) when (IsStoreFailure(ex))
         {

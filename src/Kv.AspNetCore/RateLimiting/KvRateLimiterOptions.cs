@@ -32,6 +32,9 @@ public abstract class KvRateLimiterOptions
         KvKeyRules.ValidateNamespace(Namespace);
     }
 
+    /// <summary>Whole milliseconds of a window or period; a fraction rounds up, as TTLs do.</summary>
+    internal static long Milliseconds(TimeSpan period) => (period.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+
     /// <summary>The longest window or period.</summary>
     private protected static TimeSpan MaxPeriod { get; } = TimeSpan.FromDays(365);
 

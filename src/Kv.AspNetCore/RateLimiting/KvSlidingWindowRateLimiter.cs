@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Kv.Internal;
+using Kv.RateLimiting;
 using Microsoft.Extensions.Logging;
 
 namespace Kv;
@@ -14,8 +15,8 @@ namespace Kv;
 public sealed class KvSlidingWindowRateLimiter : KvRateLimiter
 {
     /// <summary>Creates a limiter for one partition.</summary>
-    /// <param name="store">The store that holds the state: any store of a Kv adaptor (or a decorator implementing
-    /// <see cref="IKvRateLimitStore"/>).</param>
+    /// <param name="store">The store that holds the state: any store of a Kv adaptor (or any <see cref="IAtomicKvStore"/>: one that implements
+    /// <see cref="IKvRateLimitStore"/> decides in one atomic step, any other by a version-checked commit).</param>
     /// <param name="partitionKey">The partition, e.g. a client's address. Limiters with the same store, partition key and
     /// algorithm share their permits; give different limits different keys or namespaces. Any string: long or
     /// unprintable keys are hashed.</param>
@@ -26,7 +27,7 @@ public sealed class KvSlidingWindowRateLimiter : KvRateLimiter
     /// <param name="metrics">Where decisions are counted (<c>kv.ratelimit.decisions</c>); <see langword="null"/> for nowhere.
     /// The partition helpers pass the registered <see cref="KvAspNetCoreMetrics"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or the store cannot make rate-limit decisions.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public KvSlidingWindowRateLimiter(IAtomicKvStore store, string partitionKey, KvSlidingWindowRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvAspNetCoreMetrics? metrics = null)
         : base(CreateCore(store, partitionKey, options, loggerFactory, timeProvider, metrics))
     {
@@ -37,10 +38,19 @@ public sealed class KvSlidingWindowRateLimiter : KvRateLimiter
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         int limit = options.PermitLimit;
-        TimeSpan window = options.Window;
         int segments = options.SegmentsPerWindow;
-        Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide =
-            (s, key, permits, token) => s.AcquireSlidingWindowAsync(key, new KvSlidingWindowRequest(permits, limit, window, segments), token);
-        return new KvRateLimiterCore("sliding_window", store, partitionKey, options, decide, loggerFactory, timeProvider, metrics);
+        long segment = (KvRateLimiterOptions.Milliseconds(options.Window) + segments - 1) / segments;
+        return KvRateLimiterCore.Create(
+            "sliding_window",
+            "sw:",
+            store,
+            partitionKey,
+            options,
+            permits => new KvSlidingWindowRequest(permits, limit, segment, segments),
+            static (s, key, request, token) => s.AcquireSlidingWindowAsync(key, request, token),
+            static (state, request, now) => KvRateLimitAlgorithms.DecideSlidingWindow(state, request, now),
+            loggerFactory,
+            timeProvider,
+            metrics);
     }
 }

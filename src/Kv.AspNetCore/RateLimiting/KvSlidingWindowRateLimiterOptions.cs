@@ -1,3 +1,5 @@
+using Kv.RateLimiting;
+
 namespace Kv;
 
 /// <summary>Options of a <see cref="KvSlidingWindowRateLimiter"/> (see <see cref="KvSlidingWindowRequest"/> for the algorithm).</summary>
@@ -16,6 +18,9 @@ public sealed class KvSlidingWindowRateLimiterOptions : KvRateLimiterOptions
     /// </summary>
     public int SegmentsPerWindow { get; set; } = 10;
 
+    /// <summary>The most segments per window.</summary>
+    internal const int MaxSegmentsPerWindow = 1000;
+
     internal override int Limit => PermitLimit;
 
     internal override void Validate()
@@ -23,11 +28,11 @@ public sealed class KvSlidingWindowRateLimiterOptions : KvRateLimiterOptions
         base.Validate();
         ValidateLimit(PermitLimit, nameof(PermitLimit));
         ValidatePeriod(Window, nameof(Window));
-        long windowMilliseconds = new KvSlidingWindowRequest(0, PermitLimit, Window, SegmentsPerWindow).WindowMilliseconds;
-        if (SegmentsPerWindow < 1 || SegmentsPerWindow > KvSlidingWindowRequest.MaxSegmentsPerWindow || SegmentsPerWindow > windowMilliseconds)
+        long windowMilliseconds = Milliseconds(Window);
+        if (SegmentsPerWindow < 1 || SegmentsPerWindow > MaxSegmentsPerWindow || SegmentsPerWindow > windowMilliseconds)
         {
             throw new ArgumentOutOfRangeException(
-                nameof(SegmentsPerWindow), SegmentsPerWindow, $"A window has 1 to {KvSlidingWindowRequest.MaxSegmentsPerWindow} segments, and at most one per millisecond.");
+                nameof(SegmentsPerWindow), SegmentsPerWindow, $"A window has 1 to {MaxSegmentsPerWindow} segments, and at most one per millisecond.");
         }
     }
 }

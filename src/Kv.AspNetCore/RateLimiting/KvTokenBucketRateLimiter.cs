@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Kv.Internal;
+using Kv.RateLimiting;
 using Microsoft.Extensions.Logging;
 
 namespace Kv;
@@ -14,8 +15,8 @@ namespace Kv;
 public sealed class KvTokenBucketRateLimiter : KvRateLimiter
 {
     /// <summary>Creates a limiter for one partition.</summary>
-    /// <param name="store">The store that holds the state: any store of a Kv adaptor (or a decorator implementing
-    /// <see cref="IKvRateLimitStore"/>).</param>
+    /// <param name="store">The store that holds the state: any store of a Kv adaptor (or any <see cref="IAtomicKvStore"/>: one that implements
+    /// <see cref="IKvRateLimitStore"/> decides in one atomic step, any other by a version-checked commit).</param>
     /// <param name="partitionKey">The partition, e.g. a client's address. Limiters with the same store, partition key and
     /// algorithm share their permits; give different limits different keys or namespaces. Any string: long or
     /// unprintable keys are hashed.</param>
@@ -26,7 +27,7 @@ public sealed class KvTokenBucketRateLimiter : KvRateLimiter
     /// <param name="metrics">Where decisions are counted (<c>kv.ratelimit.decisions</c>); <see langword="null"/> for nowhere.
     /// The partition helpers pass the registered <see cref="KvAspNetCoreMetrics"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or the store cannot make rate-limit decisions.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public KvTokenBucketRateLimiter(IAtomicKvStore store, string partitionKey, KvTokenBucketRateLimiterOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, KvAspNetCoreMetrics? metrics = null)
         : base(CreateCore(store, partitionKey, options, loggerFactory, timeProvider, metrics))
     {
@@ -37,10 +38,19 @@ public sealed class KvTokenBucketRateLimiter : KvRateLimiter
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         int limit = options.TokenLimit;
-        TimeSpan period = options.ReplenishmentPeriod;
+        long period = KvRateLimiterOptions.Milliseconds(options.ReplenishmentPeriod);
         int perPeriod = options.TokensPerPeriod;
-        Func<IKvRateLimitStore, string, int, CancellationToken, ValueTask<KvRateLimitDecision>> decide =
-            (s, key, permits, token) => s.AcquireTokenBucketAsync(key, new KvTokenBucketRequest(permits, limit, period, perPeriod), token);
-        return new KvRateLimiterCore("token_bucket", store, partitionKey, options, decide, loggerFactory, timeProvider, metrics);
+        return KvRateLimiterCore.Create(
+            "token_bucket",
+            "tb:",
+            store,
+            partitionKey,
+            options,
+            permits => new KvTokenBucketRequest(permits, limit, period, perPeriod),
+            static (s, key, request, token) => s.AcquireTokenBucketAsync(key, request, token),
+            static (state, request, now) => KvRateLimitAlgorithms.DecideTokenBucket(state, request, now),
+            loggerFactory,
+            timeProvider,
+            metrics);
     }
 }

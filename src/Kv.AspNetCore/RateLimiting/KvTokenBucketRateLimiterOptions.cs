@@ -1,3 +1,5 @@
+using Kv.RateLimiting;
+
 namespace Kv;
 
 /// <summary>Options of a <see cref="KvTokenBucketRateLimiter"/> (see <see cref="KvTokenBucketRequest"/> for the algorithm).</summary>

@@ -55,8 +55,6 @@ public static class MemoryKvBuilderExtensions
         new(
             services.GetRequiredService<IOptions<MemoryKvOptions>>().Value,
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<KvValueSerializer>())
-        {
-            Metrics = services.GetService<KvMetrics>(),
-        };
+            services.GetRequiredService<KvValueSerializer>(),
+            services.GetService<KvMetrics>());
 }

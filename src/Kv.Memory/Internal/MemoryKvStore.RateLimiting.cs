@@ -1,22 +1,23 @@
 using System.Collections.Concurrent;
+using Kv.RateLimiting;
 
 namespace Kv.Internal;
 
 // Rate-limit decisions in process: one compare-and-swap of the partition's state entry per decision, like Increment.
 // The state is an entry under the reserved key (`__kv:rl:…`) with a TTL, so the GC removes it like any other
 // expired entry, and listing, counting and sizes skip it.
-internal sealed partial class MemoryKvStore
+internal sealed partial class MemoryKvStore : IKvRateLimitStore
 {
-    protected override bool RateLimitDecisionsCompleteSynchronously => true;
+    public bool CompletesSynchronously => true;
 
-    protected override ValueTask<KvRateLimitDecision> AcquireFixedWindowCoreAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAtomically(stateKey, request, static (state, r, now) => DecideFixedWindow(state, r, now));
+    public ValueTask<KvRateLimitDecision> AcquireFixedWindowAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAtomically(stateKey, request, static (state, r, now) => KvRateLimitAlgorithms.DecideFixedWindow(state, r, now));
 
-    protected override ValueTask<KvRateLimitDecision> AcquireSlidingWindowCoreAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAtomically(stateKey, request, static (state, r, now) => DecideSlidingWindow(state, r, now));
+    public ValueTask<KvRateLimitDecision> AcquireSlidingWindowAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAtomically(stateKey, request, static (state, r, now) => KvRateLimitAlgorithms.DecideSlidingWindow(state, r, now));
 
-    protected override ValueTask<KvRateLimitDecision> AcquireTokenBucketCoreAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
-        DecideAtomically(stateKey, request, static (state, r, now) => DecideTokenBucket(state, r, now));
+    public ValueTask<KvRateLimitDecision> AcquireTokenBucketAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
+        DecideAtomically(stateKey, request, static (state, r, now) => KvRateLimitAlgorithms.DecideTokenBucket(state, r, now));
 
     private ValueTask<KvRateLimitDecision> DecideAtomically<TRequest>(
         string stateKey, TRequest request, Func<string?, TRequest, long, KvRateLimitStateChange> decide)
@@ -29,7 +30,7 @@ internal sealed partial class MemoryKvStore
             {
                 long now = Now();
                 bool exists = table.TryGetValue(stateKey, out MemoryEntry? old);
-                string? state = exists && !old!.IsExpiredAt(now) ? old.Decoded as string ?? DecodeRateLimitState(old.Payload) : null;
+                string? state = exists && !old!.IsExpiredAt(now) ? old.Decoded as string ?? KvRateLimitAlgorithms.DecodeState(old.Payload) : null;
                 KvRateLimitStateChange change = decide(state, request, (now - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond);
                 if (change.NewState is null)
                 {
@@ -37,7 +38,7 @@ internal sealed partial class MemoryKvStore
                 }
 
                 MemoryEntry entry = NewEntry(
-                    new KvValue(EncodeRateLimitState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _kv.NextVersion());
+                    new KvValue(KvRateLimitAlgorithms.EncodeState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _kv.NextVersion());
 
                 // A lost swap means another decision changed the state first: decide again on what it wrote.
                 if (exists ? TryReplace(table, stateKey, old!, entry, now) : TryAdd(table, stateKey, entry))

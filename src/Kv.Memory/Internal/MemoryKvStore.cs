@@ -19,7 +19,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     private ConcurrentDictionary<string, MemoryEntry>? _table;
 
     public MemoryKvStore(MemoryKv kv, string namespacePath, KvValueSerializer serializer)
-        : base(namespacePath, serializer, kv.TimeProvider)
+        : base(kv, namespacePath, serializer, kv.TimeProvider)
     {
         _kv = kv;
     }
@@ -29,8 +29,6 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
     // The table to read from, or null while the namespace was never written.
     private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _kv.FindTable(NamespacePath);
-
-    protected override object Backend => _kv;
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new MemoryKvStore(_kv, namespacePath, Serializer);
 

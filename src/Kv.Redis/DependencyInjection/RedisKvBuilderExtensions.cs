@@ -38,10 +38,8 @@ public static class RedisKvBuilderExtensions
                     : null,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<KvValueSerializer>(),
-                sp.GetService<ILoggerFactory>())
-            {
-                Metrics = sp.GetService<KvMetrics>(),
-            });
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<KvMetrics>()));
         }
 
         return builder.UseAdaptor(sp => sp.GetRequiredService<RedisKv>());

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kv.RateLimiting;
 using StackExchange.Redis;
 
 namespace Kv.Internal;
@@ -7,12 +8,14 @@ namespace Kv.Internal;
 // every instance. The only key a script touches is the partition's state key, PhysicalKey("__kv:rl:…"), so it follows
 // the namespace's layout (and its Cluster hash slot) and stays out of the namespace's indexes: limiter state is never
 // listed or counted, and expires by its own TTL.
-internal sealed partial class RedisKvStore
+internal sealed partial class RedisKvStore : IKvRateLimitStore
 {
-    protected override ValueTask<KvRateLimitDecision> AcquireFixedWindowCoreAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
+    public bool CompletesSynchronously => false;
+
+    public ValueTask<KvRateLimitDecision> AcquireFixedWindowAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
         DecideAsync("RateLimitFixedWindow", RedisRateLimitScripts.FixedWindow, stateKey, [Now(), request.WindowMilliseconds, request.PermitLimit, request.Permits], cancellationToken);
 
-    protected override ValueTask<KvRateLimitDecision> AcquireSlidingWindowCoreAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
+    public ValueTask<KvRateLimitDecision> AcquireSlidingWindowAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
         DecideAsync(
             "RateLimitSlidingWindow",
             RedisRateLimitScripts.SlidingWindow,
@@ -20,7 +23,7 @@ internal sealed partial class RedisKvStore
             [Now(), request.SegmentMilliseconds, request.SegmentsPerWindow, request.PermitLimit, request.Permits],
             cancellationToken);
 
-    protected override ValueTask<KvRateLimitDecision> AcquireTokenBucketCoreAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
+    public ValueTask<KvRateLimitDecision> AcquireTokenBucketAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
         DecideAsync(
             "RateLimitTokenBucket",
             RedisRateLimitScripts.TokenBucket,

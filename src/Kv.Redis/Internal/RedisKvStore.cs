@@ -19,13 +19,11 @@ internal sealed partial class RedisKvStore : KvStoreBase
     private readonly RedisKeyLayout _layout;
 
     public RedisKvStore(RedisKv kv, string namespacePath)
-        : base(namespacePath, kv.Serializer, kv.TimeProvider)
+        : base(kv, namespacePath, kv.Serializer, kv.TimeProvider)
     {
         _kv = kv;
         _layout = new RedisKeyLayout(kv.InstanceName, namespacePath);
     }
-
-    protected override object Backend => _kv;
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new RedisKvStore(_kv, namespacePath);
 

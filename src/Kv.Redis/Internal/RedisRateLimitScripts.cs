@@ -1,3 +1,5 @@
+using Kv.RateLimiting;
+
 namespace Kv.Internal;
 
 /// <summary>
@@ -10,7 +12,8 @@ namespace Kv.Internal;
 /// <para>Time is the application's clock, sent in ARGV[1] (Unix milliseconds), not Redis's TIME: the decisions then
 /// follow the same clock as the in-process backend and as a test's fake clock, and the script is deterministic (safe
 /// to replicate as a script). Instances sharing a Redis need synchronized clocks.</para>
-/// <para>These are the algorithms of <c>KvRateLimitAlgorithms</c> (Kv.Abstractions); keep both in step. Every script
+/// <para>This is Redis's one definition of the three algorithms, on its own hash state (no other backend reads it); the
+/// limiter tests of Kv.AspNetCore run the same assertions on it as on the C# definition. Every script
 /// returns <c>{ acquired (0/1), remaining permits, retry-after ms (0 when acquired) }</c>. Lua numbers are doubles:
 /// every value here (milliseconds since 1970, counts bounded by an int limit) is far below 2^53, and numbers written
 /// back are formatted with <c>%d</c>.</para>

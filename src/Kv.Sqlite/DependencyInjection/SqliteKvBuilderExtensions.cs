@@ -31,10 +31,8 @@ public static class SqliteKvBuilderExtensions
                 sp.GetRequiredService<IOptions<SqliteKvOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<KvValueSerializer>(),
-                sp.GetService<ILoggerFactory>())
-            {
-                Metrics = sp.GetService<KvMetrics>(),
-            });
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<KvMetrics>()));
         }
 
         return builder.UseAdaptor(sp => sp.GetRequiredService<SqliteKv>());

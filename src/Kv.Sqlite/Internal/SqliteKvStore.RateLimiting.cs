@@ -1,18 +1,22 @@
+using Kv.RateLimiting;
+
 namespace Kv.Internal;
 
 // Rate-limit decisions on SQLite: each one reads the partition's state, decides and stores the new state inside one
 // write (one BEGIN IMMEDIATE transaction, holding the file's write lock), so it is exact across processes with no
 // optimistic retry. The state key is a reserved key of the namespace: never listed or counted, and it expires by its TTL.
-internal sealed partial class SqliteKvStore
+internal sealed partial class SqliteKvStore : IKvRateLimitStore
 {
-    protected override ValueTask<KvRateLimitDecision> AcquireFixedWindowCoreAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitFixedWindow", stateKey, (state, now) => DecideFixedWindow(state, request, now), cancellationToken);
+    public bool CompletesSynchronously => false;
 
-    protected override ValueTask<KvRateLimitDecision> AcquireSlidingWindowCoreAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitSlidingWindow", stateKey, (state, now) => DecideSlidingWindow(state, request, now), cancellationToken);
+    public ValueTask<KvRateLimitDecision> AcquireFixedWindowAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAsync("RateLimitFixedWindow", stateKey, (state, now) => KvRateLimitAlgorithms.DecideFixedWindow(state, request, now), cancellationToken);
 
-    protected override ValueTask<KvRateLimitDecision> AcquireTokenBucketCoreAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitTokenBucket", stateKey, (state, now) => DecideTokenBucket(state, request, now), cancellationToken);
+    public ValueTask<KvRateLimitDecision> AcquireSlidingWindowAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
+        DecideAsync("RateLimitSlidingWindow", stateKey, (state, now) => KvRateLimitAlgorithms.DecideSlidingWindow(state, request, now), cancellationToken);
+
+    public ValueTask<KvRateLimitDecision> AcquireTokenBucketAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
+        DecideAsync("RateLimitTokenBucket", stateKey, (state, now) => KvRateLimitAlgorithms.DecideTokenBucket(state, request, now), cancellationToken);
 
     private ValueTask<KvRateLimitDecision> DecideAsync(
         string operation, string stateKey, Func<string?, long, KvRateLimitStateChange> decide, CancellationToken cancellationToken) =>
@@ -20,11 +24,11 @@ internal sealed partial class SqliteKvStore
         {
             DateTimeOffset now = s.Store.TimeProvider.GetUtcNow();
             KvValue current = s.Store.ReadEntry(lease, s.Key, includeDetails: false);
-            string? state = current.HasValue ? DecodeRateLimitState(current.Payload!) : null;
+            string? state = current.HasValue ? KvRateLimitAlgorithms.DecodeState(current.Payload!) : null;
             KvRateLimitStateChange change = s.Decide(state, now.ToUnixTimeMilliseconds());
             if (change.NewState is { } newState)
             {
-                s.Store.Upsert(lease, s.Key, EncodeRateLimitState(newState), now.UtcTicks + change.NewStateTtl.Ticks, metadata: null, context.NextVersion());
+                s.Store.Upsert(lease, s.Key, KvRateLimitAlgorithms.EncodeState(newState), now.UtcTicks + change.NewStateTtl.Ticks, metadata: null, context.NextVersion());
             }
 
             return change.Decision;

@@ -43,13 +43,11 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     private readonly string _ns;
 
     public SqliteKvStore(SqliteKv kv, string namespacePath)
-        : base(namespacePath, kv.Serializer, kv.TimeProvider)
+        : base(kv, namespacePath, kv.Serializer, kv.TimeProvider)
     {
         _kv = kv;
         _ns = namespacePath;
     }
-
-    protected override object Backend => _kv;
 
     private SqliteDatabase Db => _kv.Database;
 

@@ -19,10 +19,7 @@ public sealed class OwnRedisServerFixture : IAsyncLifetime
 
     /// <summary>An adaptor of its own (its own multiplexer), as one application instance would have.</summary>
     public RedisKv CreateAdaptor(string instanceName, TimeProvider? clock = null, KvMetrics? metrics = null, ILoggerFactory? loggerFactory = null) =>
-        new(new RedisKvOptions { Configuration = EndPoint, InstanceName = instanceName, OperationTimeout = TimeSpan.FromSeconds(5) }, clock, null, loggerFactory)
-        {
-            Metrics = metrics,
-        };
+        new(new RedisKvOptions { Configuration = EndPoint, InstanceName = instanceName, OperationTimeout = TimeSpan.FromSeconds(5) }, clock, null, loggerFactory, metrics);
 
     public async Task InitializeAsync() => _server = await RedisServerProcess.StartAsync();
 

@@ -8,8 +8,8 @@ namespace Kv.AspNetCore.Tests.Infrastructure;
 /// <summary>
 /// A test double of "a backend written on the public API": a third-party <see cref="KvStoreBase"/> whose every
 /// <c>…CoreAsync</c> delegates to another store (here a <see cref="MemoryKv"/>) through its public
-/// <see cref="IAtomicKvStore"/> API only, and which does NOT override the rate-limit hooks
-/// (<c>Acquire…CoreAsync</c>), so the portable defaults of <c>KvStoreBase.RateLimiting.cs</c> run on it.
+/// <see cref="IAtomicKvStore"/> API only, and which does NOT implement the rate-limit capability
+/// (<c>Kv.RateLimiting.IKvRateLimitStore</c>), so the limiters' portable decisions of Kv.AspNetCore run on it.
 /// </summary>
 /// <remarks>
 /// <para>Payloads pass through untouched: a JSON payload is written as a raw JSON value (see <see cref="RawJson"/>)
@@ -17,13 +17,12 @@ namespace Kv.AspNetCore.Tests.Infrastructure;
 /// (<see cref="JsonMarshal.GetRawUtf8Value"/>); a raw <see cref="byte"/> array payload is stored as the
 /// <see cref="byte"/> array it encodes. Metadata goes the same way. Integers therefore stay JSON integers in the
 /// wrapped store, whose atomic <see cref="IAtomicKvStore.IncrementAsync"/> then serves increments.</para>
-/// <para>The public API rejects Kv's reserved keys (<c>__…</c>), which Kv itself uses (rate-limit state), so the
-/// double keeps them apart: namespace path <c>a:b</c> maps to <c>data:a:b</c> in the wrapped store and a reserved key
+/// <para>The public API rejects Kv's reserved keys (<c>__…</c>); the base never sends one to these cores, but the
+/// double keeps them apart all the same: namespace path <c>a:b</c> maps to <c>data:a:b</c> in the wrapped store and a reserved key
 /// <c>__x</c> of it to key <c>x</c> of <c>reserved:a:b</c>. Multi-key cores only ever receive user keys (the public
 /// API validated them); a transaction's operations are mapped one by one.</para>
 /// <para>Every delegated call completes synchronously (the wrapped store is in process), but the double does not say
-/// so: like a remote backend it leaves <c>RateLimitDecisionsCompleteSynchronously</c> and
-/// <see cref="KvAdaptor.CompletesSynchronously"/> at <see langword="false"/>.</para>
+/// so: like a remote backend it leaves <see cref="KvAdaptor.CompletesSynchronously"/> at <see langword="false"/>.</para>
 /// </remarks>
 public sealed class PortableKvAdaptor : AtomicKvAdaptor
 {
@@ -90,11 +89,9 @@ public sealed class PortableKvAdaptor : AtomicKvAdaptor
     }
 
     private sealed class PortableKvStore(PortableKvAdaptor adaptor, string namespacePath)
-        : KvStoreBase(namespacePath, adaptor._serializer, adaptor._timeProvider)
+        : KvStoreBase(adaptor, namespacePath, adaptor._serializer, adaptor._timeProvider)
     {
         private IAtomicKvStore Data => adaptor.Resolve(NamespacePath).Data;
-
-        protected override object Backend => adaptor;
 
         protected override IAtomicKvStore CreateChild(string namespacePath) => new PortableKvStore(adaptor, namespacePath);
 

@@ -36,7 +36,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public async Task Store_operations_are_timed_with_the_system_and_operation_attributes()
     {
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("orders");
 
         await store.SetAsync("a", 1);
         await store.GetAsync<int>("a");
@@ -66,7 +66,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public async Task Data_api_operations_are_timed_and_batch_reads_count_hits_and_misses()
     {
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("orders");
 
         await store.SetManyAsync(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 });
         await store.GetManyAsync<int>(["a", "b", "missing"]);
@@ -91,7 +91,7 @@ public sealed class KvMetricsTests : IDisposable
     [Fact]
     public async Task Failures_are_timed_with_the_error_code_as_error_type()
     {
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("orders");
         await store.SetAsync("text", "ten");
 
         await Assert.ThrowsAsync<KvException>(() => store.IncrementAsync("text").AsTask());
@@ -104,7 +104,7 @@ public sealed class KvMetricsTests : IDisposable
     {
         using var metrics = new KvMetrics(meterFactory: null, new KvMetricsOptions { IncludeNamespace = true });
         using var collector = new MetricCollector(metrics.Meter);
-        IAtomicKvStore store = new MemoryKv { Metrics = metrics }.Namespace("sessions").Namespace("admin");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: metrics).Namespace("sessions").Namespace("admin");
 
         await store.SetAsync("k", 1);
 
@@ -115,7 +115,7 @@ public sealed class KvMetricsTests : IDisposable
     public async Task With_no_listener_instrumentation_adds_no_allocation_to_a_read()
     {
         using var unobserved = new KvMetrics(meterFactory: null);
-        IAtomicKvStore store = new MemoryKv { Metrics = unobserved }.Namespace("hot");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: unobserved).Namespace("hot");
         IAtomicKvStore plain = new MemoryKv().Namespace("hot");
         await store.SetAsync("k", 42L);
         await plain.SetAsync("k", 42L);
@@ -157,7 +157,7 @@ public sealed class KvMetricsTests : IDisposable
     public async Task Lock_acquisitions_and_losses_are_counted()
     {
         var clock = new FakeTimeProvider();
-        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), clock) { Metrics = _metrics }.Namespace("locks");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), clock, metrics: _metrics).Namespace("locks");
         using var logs = new CapturingLoggerProvider();
         using var lockMetrics = new KvAspNetCoreMetrics(meterFactory: null);
         using var collector = new MetricCollector(lockMetrics.Meter);
@@ -197,7 +197,7 @@ public sealed class KvMetricsTests : IDisposable
     {
         using var limiterMetrics = new KvAspNetCoreMetrics(meterFactory: null);
         using var collector = new MetricCollector(limiterMetrics.Meter);
-        IAtomicKvStore store = new MemoryKv { Metrics = _metrics }.Namespace("limits");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: _metrics).Namespace("limits");
         using var limiter = new KvFixedWindowRateLimiter(
             store, "secret-partition", new() { PermitLimit = 1, Window = TimeSpan.FromMinutes(1) }, metrics: limiterMetrics);
 

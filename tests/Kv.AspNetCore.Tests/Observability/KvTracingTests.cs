@@ -30,7 +30,7 @@ public sealed class KvTracingTests(OwnRedisServerFixture redis) : IClassFixture<
     public async Task One_operation_is_one_client_span_named_after_it_under_the_current_activity()
     {
         using var metrics = new KvMetrics(meterFactory: null);
-        IAtomicKvStore store = new MemoryKv { Metrics = metrics }.Namespace("orders");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: metrics).Namespace("orders");
 
         using (Activity root = _spans.StartRoot())
         {
@@ -98,7 +98,7 @@ public sealed class KvTracingTests(OwnRedisServerFixture redis) : IClassFixture<
     public async Task The_top_level_namespace_is_an_attribute_only_when_opted_in()
     {
         using var metrics = new KvMetrics(meterFactory: null, new KvMetricsOptions { IncludeNamespace = true });
-        IAtomicKvStore store = new MemoryKv { Metrics = metrics }.Namespace("sessions").Namespace("secret-tenant");
+        IAtomicKvStore store = new MemoryKv(new MemoryKvOptions(), metrics: metrics).Namespace("sessions").Namespace("secret-tenant");
 
         using (_spans.StartRoot())
         {
@@ -147,7 +147,7 @@ public sealed class KvTracingTests(OwnRedisServerFixture redis) : IClassFixture<
         {
             using var metrics = new KvMetrics(meterFactory: null);
             using var collector = new MetricCollector(metrics.Meter);
-            await using (var kv = new SqliteKv(new SqliteKvOptions { Path = Path.Combine(directory, "kv.db") }) { Metrics = metrics })
+            await using (var kv = new SqliteKv(new SqliteKvOptions { Path = Path.Combine(directory, "kv.db") }, metrics: metrics))
             {
                 IAtomicKvStore store = kv.Namespace("m");
                 using (Activity root = _spans.StartRoot())

@@ -121,7 +121,7 @@ public abstract class KvFixedWindowRateLimiterTests : RateLimitTestBase
         Clock.Advance(TimeSpan.FromSeconds(3));
         (await limiter.AcquireAsync(1)).Dispose();
 
-        KvTimeToLive ttl = await RateLimitBackend.TimeToLiveAsync(Backend.Store(0), "__kv:rl:fw:" + partition);
+        KvTimeToLive ttl = await Backend.StateTimeToLiveAsync("__kv:rl:fw:" + partition);
         Assert.Equal(KvTtlState.Expiring, ttl.State);
         Assert.InRange(ttl.Remaining!.Value, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(7));
         await Backend.AssertEveryLimiterKeyHasTtlAsync(["__kv:rl:fw:" + partition]);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Threading.RateLimiting;
 using Kv.AspNetCore.Tests.Infrastructure;
+using Kv.RateLimiting;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;
 
@@ -134,10 +135,18 @@ public sealed class MemoryKvRateLimiterApiTests : KvRateLimiterApiTests
     protected override RateLimitBackend CreateBackend() => new MemoryRateLimitBackend();
 
     [Fact]
-    public void A_store_that_cannot_decide_is_refused()
+    public async Task A_store_without_the_capability_gets_the_portable_decisions()
     {
-        IAtomicKvStore plain = System.Reflection.DispatchProxy.Create<IAtomicKvStore, FailingRateLimitStore>();
-        Assert.Throws<ArgumentException>(() => new KvFixedWindowRateLimiter(plain, "k", new() { PermitLimit = 1, Window = TimeSpan.FromSeconds(1) }));
+        // Checked once, at creation: a store that does not implement IKvRateLimitStore is not refused; its decisions are
+        // a read and a version-checked commit through the public API, under an ordinary key of the limiter's namespace.
+        var backend = new MemoryKv(new MemoryKvOptions(), Clock);
+        IAtomicKvStore plain = new PortableKvAdaptor(backend, Clock).Namespace("ratelimit");
+        Assert.False(plain is IKvRateLimitStore);
+        using var limiter = new KvFixedWindowRateLimiter(plain, "k", new() { PermitLimit = 1, Window = TimeSpan.FromSeconds(1) });
+
+        Assert.True((await limiter.AcquireAsync(1)).IsAcquired);
+        Assert.False((await limiter.AcquireAsync(1)).IsAcquired);
+        Assert.Equal(["kv:rl:fw:k"], await plain.KeysAsync());
     }
 
     [Fact]
@@ -148,9 +157,15 @@ public sealed class MemoryKvRateLimiterApiTests : KvRateLimiterApiTests
         Assert.True(types.Length >= 15, string.Join(", ", types.Select(t => t.Name)));
         Assert.All(types, t =>
         {
-            Assert.Equal("Kv", t.Namespace);
+            Assert.True(t.Namespace is "Kv" or "Kv.RateLimiting", $"{t} is in {t.Namespace}");
             Assert.True(!t.IsClass || t.IsSealed || t.IsAbstract, $"{t} is an unsealed concrete public class");
         });
+
+        // The capability a backend implements, and its plain types, are the core's, in Kv.RateLimiting; the limiters are Kv's.
+        Assert.All(
+            [typeof(IKvRateLimitStore), typeof(KvRateLimitDecision), typeof(KvFixedWindowRequest), typeof(KvSlidingWindowRequest), typeof(KvTokenBucketRequest)],
+            t => Assert.Equal(("Kv.RateLimiting", typeof(KvStoreBase).Assembly), (t.Namespace, t.Assembly)));
+        Assert.All(typeof(KvStoreBase).Assembly.GetTypes().Where(t => t.Name.Contains("RateLimitAlgorithm", StringComparison.Ordinal)), t => Assert.Fail($"{t} is in the core"));
 
         MethodInfo[] asyncMethods = [.. typeof(IKvRateLimitStore).GetMethods().Where(m => m.Name.EndsWith("Async", StringComparison.Ordinal))];
         Assert.All(asyncMethods, m =>

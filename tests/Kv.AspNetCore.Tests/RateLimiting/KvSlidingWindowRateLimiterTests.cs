@@ -100,7 +100,7 @@ public abstract class KvSlidingWindowRateLimiterTests : RateLimitTestBase
         Assert.Equal(1, statistics.TotalFailedLeases);
 
         // The state means nothing once its newest segment has left the counted range: 1.25 s.
-        KvTimeToLive ttl = await RateLimitBackend.TimeToLiveAsync(Backend.Store(0), "__kv:rl:sw:" + partition);
+        KvTimeToLive ttl = await Backend.StateTimeToLiveAsync("__kv:rl:sw:" + partition);
         Assert.InRange(ttl.Remaining!.Value, TimeSpan.FromMilliseconds(1000), TimeSpan.FromMilliseconds(1250));
         await Backend.AssertEveryLimiterKeyHasTtlAsync(["__kv:rl:sw:" + partition]);
     }

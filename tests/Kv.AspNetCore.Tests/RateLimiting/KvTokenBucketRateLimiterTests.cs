@@ -75,7 +75,7 @@ public abstract class KvTokenBucketRateLimiterTests : RateLimitTestBase
         Assert.True((await limiter.AcquireAsync(5)).IsAcquired);
 
         // 5 tokens missing at 2 per second: full after 3 periods.
-        KvTimeToLive ttl = await RateLimitBackend.TimeToLiveAsync(Backend.Store(0), "__kv:rl:tb:" + partition);
+        KvTimeToLive ttl = await Backend.StateTimeToLiveAsync("__kv:rl:tb:" + partition);
         Assert.InRange(ttl.Remaining!.Value, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
         await Backend.AssertEveryLimiterKeyHasTtlAsync(["__kv:rl:tb:" + partition]);
     }

@@ -5,9 +5,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;
 
-// The limiter tests on a backend that does not override the rate-limit hooks (PortableKvAdaptor, a backend written on
-// the public API), so the portable defaults of KvStoreBase.RateLimiting.cs run: the fixed window on an atomic
-// increment, the sliding window and the token bucket on optimistic, version-checked transactions.
+// The limiter tests on a backend without the rate-limit capability (PortableKvAdaptor, a backend written on the public
+// API, which does not implement IKvRateLimitStore), so Kv.AspNetCore's portable decisions run: every algorithm on an
+// optimistic, version-checked transaction through the public API, with its state under an ordinary key "kv:rl:…" of the
+// limiter's namespace instead of the reserved "__kv:rl:…".
 
 /// <summary>
 /// Four "application instances", each its own <see cref="PortableKvAdaptor"/>, over one <see cref="MemoryKv"/>; all on
@@ -20,7 +21,7 @@ public sealed class PortableRateLimitBackend : RateLimitBackend
 
     public PortableRateLimitBackend() => _kv = new MemoryKv(new MemoryKvOptions(), Clock);
 
-    // Decisions go through the default code path, which does not claim to complete synchronously.
+    // Decisions are the portable ones, which do not claim to complete synchronously.
     public override bool InProcess => false;
 
     public override IAtomicKvStore Store(int instance, ILoggerFactory? loggerFactory = null)
@@ -37,13 +38,19 @@ public sealed class PortableRateLimitBackend : RateLimitBackend
         }
     }
 
+    // Where the portable decisions keep a partition's state: the reserved key without its "__", through the public API.
+    public override async Task<KvTimeToLive> StateTimeToLiveAsync(string stateKey)
+    {
+        Assert.StartsWith("__kv:rl:", stateKey, StringComparison.Ordinal);
+        return await Store(0).GetTimeToLiveAsync(stateKey[2..]);
+    }
+
     public override async Task AssertEveryLimiterKeyHasTtlAsync(IReadOnlyCollection<string> stateKeys)
     {
-        IAtomicKvStore store = Store(0);
         TimeSpan longest = TimeSpan.Zero;
         foreach (string key in stateKeys)
         {
-            KvTimeToLive ttl = await TimeToLiveAsync(store, key);
+            KvTimeToLive ttl = await StateTimeToLiveAsync(key);
             Assert.True(ttl.State == KvTtlState.Expiring, $"{key}: {ttl.State}");
             longest = ttl.Remaining!.Value > longest ? ttl.Remaining.Value : longest;
         }
@@ -74,8 +81,8 @@ public sealed class PortableKvTokenBucketRateLimiterTests : KvTokenBucketRateLim
 }
 
 /// <summary>
-/// 1000 concurrent attempts from four instances, limit 100: exactly 100 admitted. On this backend the sliding window
-/// and the token bucket race on optimistic commits (the default retries a lost commit up to 100 times, then throws).
+/// 1000 concurrent attempts from four instances, limit 100: exactly 100 admitted. On this backend every algorithm races
+/// on optimistic commits (the portable decision retries a lost commit up to 100 times, then throws).
 /// </summary>
 public sealed class PortableKvRateLimiterConcurrencyTests : KvRateLimiterConcurrencyTests
 {

@@ -28,6 +28,12 @@ public abstract class RateLimitBackend : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>
+    /// The remaining TTL of a partition's state, named by its reserved key (<c>__kv:rl:…</c>, where a store with the
+    /// rate-limit capability keeps it); a backend without the capability keeps it elsewhere and overrides this.
+    /// </summary>
+    public virtual Task<KvTimeToLive> StateTimeToLiveAsync(string stateKey) => TimeToLiveAsync(Store(0), stateKey);
+
     /// <summary>The remaining TTL of a key through the store's backend hook (reserved keys cannot go through the
     /// public API, which rejects keys starting with "__").</summary>
     public static async Task<KvTimeToLive> TimeToLiveAsync(IAtomicKvStore store, string key)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Kv.RateLimiting;
 using Microsoft.Extensions.Logging;
 
 namespace Kv.AspNetCore.Tests.RateLimiting;

@@ -14,7 +14,7 @@ public abstract partial class KvStoreBase
     {
         string[] distinct = DistinctKeys(keys);
         cancellationToken.ThrowIfCancellationRequested();
-        return AwaitManyAsync<T>(distinct, typeInfo: null, required: false, cancellationToken);
+        return AwaitManyAsync<T>(distinct, typeInfo: null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -23,24 +23,7 @@ public abstract partial class KvStoreBase
         string[] distinct = DistinctKeys(keys);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
-        return AwaitManyAsync(distinct, typeInfo, required: false, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyDictionary<string, T?>> GetRequiredManyAsync<T>(IEnumerable<string> keys, CancellationToken cancellationToken = default)
-    {
-        string[] distinct = DistinctKeys(keys);
-        cancellationToken.ThrowIfCancellationRequested();
-        return AwaitManyAsync<T>(distinct, typeInfo: null, required: true, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public ValueTask<IReadOnlyDictionary<string, T?>> GetRequiredManyAsync<T>(IEnumerable<string> keys, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
-    {
-        string[] distinct = DistinctKeys(keys);
-        ArgumentNullException.ThrowIfNull(typeInfo);
-        cancellationToken.ThrowIfCancellationRequested();
-        return AwaitManyAsync(distinct, typeInfo, required: true, cancellationToken);
+        return AwaitManyAsync(distinct, typeInfo, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -88,10 +71,6 @@ public abstract partial class KvStoreBase
     }
 
     /// <inheritdoc />
-    public ValueTask<KvListResult> ListAsync(string? prefix = null, int limit = KvListQuery.DefaultLimit, string? cursor = null, CancellationToken cancellationToken = default) =>
-        ListAsync(new KvListQuery { Prefix = prefix, Limit = limit, Cursor = cursor }, cancellationToken);
-
-    /// <inheritdoc />
     public ValueTask<KvListResult> ListAsync(KvListQuery query, CancellationToken cancellationToken = default)
     {
         KvListRequest request = ToRequest(query, forCount: false);
@@ -100,20 +79,9 @@ public abstract partial class KvStoreBase
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<string>> KeysAsync(string pattern = "*", CancellationToken cancellationToken = default)
+    public ValueTask<long> CountAsync(KvListQuery query, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pattern);
-        var query = new KvListQuery { Pattern = pattern };
-        KvListRequest first = ToRequest(query, forCount: false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return AllKeysAsync(query, first, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public ValueTask<long> CountAsync(string pattern = "*", CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(pattern);
-        KvListRequest request = ToRequest(new KvListQuery { Pattern = pattern }, forCount: true);
+        KvListRequest request = ToRequest(query, forCount: true);
         cancellationToken.ThrowIfCancellationRequested();
         return Instrumented("count", static (s, r, ct) => s.CountCoreAsync(r, ct), request, cancellationToken);
     }
@@ -191,11 +159,13 @@ public abstract partial class KvStoreBase
     protected abstract ValueTask<long> GetNamespaceSizeCoreAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Commits a transaction atomically: if every check holds, applies every write in order with one new version;
-    /// otherwise changes nothing. An increment failure (<see cref="KvErrorCode.NotNumeric"/>, <see cref="KvErrorCode.Overflow"/>)
-    /// fails the commit with nothing changed.
+    /// Commits a transaction atomically: every check is judged first, before any write (a check on a key that a write
+    /// of the same commit changes sees the value before the commit); if every check holds, applies every write in
+    /// order with one new version; otherwise changes nothing and returns <c>Applied = false</c>, version 0. A commit of
+    /// checks only that all hold writes nothing and returns <c>Applied = true</c> with version 0. An increment failure
+    /// (<see cref="KvErrorCode.NotNumeric"/>, <see cref="KvErrorCode.Overflow"/>) fails the commit with nothing changed.
     /// </summary>
-    /// <param name="operations">The validated operations, in order; stores of this store's <see cref="Backend"/>.</param>
+    /// <param name="operations">The validated operations, in order; stores of this store's <see cref="Adaptor"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>Whether it applied, and the version of the writes.</returns>
     protected abstract ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken);
@@ -208,12 +178,7 @@ public abstract partial class KvStoreBase
     protected static long EntrySize(string key, int payloadLength, int metadataLength) =>
         Encoding.UTF8.GetByteCount(key) + (long)payloadLength + metadataLength;
 
-    // Records the operation in the Kv metrics when something listens; otherwise calls the core directly.
-    private ValueTask<TResult> Instrumented<TState, TResult>(
-        string operation, Func<KvStoreBase, TState, CancellationToken, ValueTask<TResult>> core, TState state, CancellationToken cancellationToken) =>
-        EnabledMetrics is { } metrics ? Measure(metrics, operation, core, state, cancellationToken) : core(this, state, cancellationToken);
-
-    internal bool SharesBackendWith(KvStoreBase other) => ReferenceEquals(Backend, other.Backend);
+    internal bool SharesBackendWith(KvStoreBase other) => ReferenceEquals(Adaptor, other.Adaptor);
 
     internal ValueTask<KvCommitResult> CommitTransactionAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
         operations.Count == 0 ? new(new KvCommitResult(true, 0)) : Instrumented("commit", static (s, o, ct) => s.CommitCoreAsync(o, ct), operations, cancellationToken);
@@ -278,7 +243,7 @@ public abstract partial class KvStoreBase
         return [.. distinct];
     }
 
-    private async ValueTask<IReadOnlyDictionary<string, T?>> AwaitManyAsync<T>(string[] keys, JsonTypeInfo<T>? typeInfo, bool required, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyDictionary<string, T?>> AwaitManyAsync<T>(string[] keys, JsonTypeInfo<T>? typeInfo, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, T?>(keys.Length, StringComparer.Ordinal);
         if (keys.Length == 0)
@@ -287,24 +252,19 @@ public abstract partial class KvStoreBase
         }
 
         KvValue[] values = await Instrumented("get_many", static (s, k, ct) => s.GetManyCoreAsync(k, ct), keys, cancellationToken).ConfigureAwait(false);
-        List<string>? missing = null;
+        int misses = 0;
         for (int i = 0; i < keys.Length; i++)
         {
             if (!values[i].HasValue)
             {
-                (missing ??= []).Add(keys[i]);
+                misses++;
                 continue;
             }
 
             result[keys[i]] = typeInfo is null ? Serializer.Deserialize<T>(values[i]) : Serializer.Deserialize(values[i], typeInfo);
         }
 
-        RecordLookups("get_many", keys.Length - (missing?.Count ?? 0), missing?.Count ?? 0);
-        if (required && missing is not null)
-        {
-            throw new KvException(KvErrorCode.KeyNotFound, $"Keys not found: {string.Join(", ", missing)}", missing);
-        }
-
+        RecordLookups("get_many", keys.Length - misses, misses);
         return result;
     }
 
@@ -343,9 +303,7 @@ public abstract partial class KvStoreBase
         }
 
         KeyValuePair<string, KvValue>[] batch = [.. encoded];
-        return EnabledMetrics is { } metrics
-            ? Measure(metrics, "set_many", static (s, a, ct) => s.SetManyCoreAsync(a.batch, a.ttl, ct), (batch, ttl), cancellationToken)
-            : SetManyCoreAsync(batch, ttl, cancellationToken);
+        return Instrumented("set_many", static (s, a, ct) => s.SetManyCoreAsync(a.batch, a.ttl, ct), (batch, ttl), cancellationToken);
     }
 
     private async ValueTask<IReadOnlyDictionary<string, long>> AwaitSizesAsync(string[] keys, CancellationToken cancellationToken)
@@ -385,22 +343,6 @@ public abstract partial class KvStoreBase
 
         KvKeyInfo[] page = [.. keys.Take(limit)];
         return new KvListResult(page, EncodeCursor(page[^1].Name));
-    }
-
-    private async ValueTask<IReadOnlyList<string>> AllKeysAsync(KvListQuery query, KvListRequest request, CancellationToken cancellationToken)
-    {
-        var keys = new List<string>();
-        while (true)
-        {
-            KvListResult page = await ListPageAsync(request, KvListQuery.DefaultLimit, cancellationToken).ConfigureAwait(false);
-            keys.AddRange(page.Keys.Select(k => k.Name));
-            if (page.Cursor is null)
-            {
-                return keys;
-            }
-
-            request = ToRequest(new KvListQuery { Pattern = query.Pattern, Cursor = page.Cursor }, forCount: false);
-        }
     }
 
     // Validates a query and folds prefix, pattern prefix and cursor into one request. A request asks the backend for

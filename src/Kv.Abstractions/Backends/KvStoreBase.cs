@@ -17,14 +17,21 @@ namespace Kv;
 public abstract partial class KvStoreBase : IAtomicKvStore
 {
     /// <summary>Creates the store of a namespace.</summary>
+    /// <param name="adaptor">The adaptor the store belongs to: its identity (stores of the same adaptor object share
+    /// their data, and a transaction may span them), its <see cref="KvAdaptor.Metrics"/> (recorded by every operation)
+    /// and its <see cref="KvAdaptor.BackendName"/> (the <c>kv.backend</c> tag). Views of one backend (another serializer)
+    /// pass the backend's own adaptor.</param>
     /// <param name="namespacePath">The namespace path (see <see cref="KvKeyLayout"/>).</param>
     /// <param name="serializer">The value serializer.</param>
     /// <param name="timeProvider">The application's clock: absolute expiry times are turned into TTLs on it.</param>
-    protected KvStoreBase(string namespacePath, KvValueSerializer serializer, TimeProvider timeProvider)
+    protected KvStoreBase(KvAdaptor adaptor, string namespacePath, KvValueSerializer serializer, TimeProvider timeProvider)
     {
+        ArgumentNullException.ThrowIfNull(adaptor);
         ArgumentNullException.ThrowIfNull(namespacePath);
         ArgumentNullException.ThrowIfNull(serializer);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        Adaptor = adaptor;
+        _metrics = adaptor.Metrics;
         NamespacePath = namespacePath;
         Serializer = serializer;
         TimeProvider = timeProvider;
@@ -36,14 +43,14 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     /// <summary>The value serializer.</summary>
     protected KvValueSerializer Serializer { get; }
 
-    /// <summary>The application's clock.</summary>
-    protected TimeProvider TimeProvider { get; }
+    /// <inheritdoc />
+    public TimeProvider TimeProvider { get; }
 
     /// <summary>
-    /// The backend this store belongs to: stores whose <see cref="Backend"/> is the same object share their data,
-    /// and a transaction may span them.
+    /// The adaptor this store belongs to (given to the constructor): stores whose <see cref="Adaptor"/> is the same
+    /// object share their data, and a transaction may span them.
     /// </summary>
-    protected abstract object Backend { get; }
+    protected KvAdaptor Adaptor { get; }
 
     /// <inheritdoc />
     public IAtomicKvStore Namespace(string name) => CreateChild(KvKeyLayout.ChildPath(NamespacePath, name));
@@ -57,7 +64,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         cancellationToken.ThrowIfCancellationRequested();
         KvMetrics? metrics = EnabledMetrics;
         ValueTask<KvValue> read = metrics is null
-            ? GetCoreAsync(key, includeDetails: false, cancellationToken)
+            ? Read(key, includeDetails: false, cancellationToken)
             : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken);
 
         // An in-process backend completes synchronously: decode without an async state machine.
@@ -81,7 +88,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         KvMetrics? metrics = EnabledMetrics;
         return AwaitGetAsync(
             metrics is null
-                ? GetCoreAsync(key, includeDetails: false, cancellationToken)
+                ? Read(key, includeDetails: false, cancellationToken)
                 : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken),
             typeInfo);
     }
@@ -94,7 +101,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         KvMetrics? metrics = EnabledMetrics;
         return AwaitEntryAsync<T>(
             metrics is null
-                ? GetCoreAsync(key, includeDetails: true, cancellationToken)
+                ? Read(key, includeDetails: true, cancellationToken)
                 : MeasureRead(metrics, Operations.GetEntry, key, includeDetails: true, cancellationToken),
             typeInfo: null);
     }
@@ -108,7 +115,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         KvMetrics? metrics = EnabledMetrics;
         return AwaitEntryAsync(
             metrics is null
-                ? GetCoreAsync(key, includeDetails: true, cancellationToken)
+                ? Read(key, includeDetails: true, cancellationToken)
                 : MeasureRead(metrics, Operations.GetEntry, key, includeDetails: true, cancellationToken),
             typeInfo);
     }
@@ -137,10 +144,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? DeleteCoreAsync(key, cancellationToken)
-            : Measure(metrics, Operations.Delete, static (s, k, ct) => s.DeleteCoreAsync(k, ct), key, cancellationToken);
+        return Instrumented(Operations.Delete, static (s, k, ct) => s.DeleteCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -148,10 +152,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? ExistsCoreAsync(key, cancellationToken)
-            : Measure(metrics, Operations.Exists, static (s, k, ct) => s.ExistsCoreAsync(k, ct), key, cancellationToken);
+        return Instrumented(Operations.Exists, static (s, k, ct) => s.ExistsCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -160,10 +161,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         TimeSpan normalized = KvTtl.Normalize(ttl);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? ExpireCoreAsync(key, normalized, cancellationToken)
-            : Measure(metrics, Operations.Expire, static (s, a, ct) => s.ExpireCoreAsync(a.key, a.normalized, ct), (key, normalized), cancellationToken);
+        return Instrumented(Operations.Expire, static (s, a, ct) => s.ExpireCoreAsync(a.key, a.normalized, ct), (key, normalized), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -173,10 +171,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         TimeSpan? ttl = NormalizeTtl(options);
         byte[]? metadata = EncodeMetadata(options);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return metrics is null
-            ? IncrementCoreAsync(key, by, ttl, metadata, cancellationToken)
-            : Measure(metrics, Operations.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
+        return Instrumented(Operations.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -269,6 +264,17 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         new(KvErrorCode.Overflow, "The increment would overflow a 64-bit integer.");
 
     /// <summary>
+    /// The exception for a store that failed: wrap what the backend's client threw (an I/O error, a timeout, a
+    /// database error) so that callers see one <see cref="KvErrorCode.StoreOperationFailed"/>, with the cause inside.
+    /// Never put key names or values in <paramref name="message"/>: logs may not carry them.
+    /// </summary>
+    /// <param name="message">What failed, e.g. "The Redis command timed out."</param>
+    /// <param name="innerException">The client's exception, or <see langword="null"/>.</param>
+    /// <returns>A <see cref="KvErrorCode.StoreOperationFailed"/> exception.</returns>
+    protected static KvException StoreFailed(string message, Exception? innerException = null) =>
+        new(KvErrorCode.StoreOperationFailed, message, innerException);
+
+    /// <summary>
     /// Validates a key with <see cref="KvKeyRules"/>, after a fast check of the common shape: non-empty, at most
     /// <see cref="KvKeyRules.MaxKeyLength"/> characters, all printable ASCII (one vectorized pass), and not
     /// starting with <see cref="KvKeyRules.ReservedPrefix"/>. Such a key is valid under every rule, so point
@@ -285,6 +291,53 @@ public abstract partial class KvStoreBase : IAtomicKvStore
             KvKeyRules.ValidateKey(key!);
         }
     }
+
+    // A core that throws instead of returning a faulted task: the exception goes into the returned task, as when the
+    // core fails later, so callers see one failure path.
+    private ValueTask<KvValue> Read(string key, bool includeDetails, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return GetCoreAsync(key, includeDetails, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<KvValue>(ex);
+        }
+    }
+
+    private ValueTask<TResult> Invoke<TState, TResult>(Func<KvStoreBase, TState, CancellationToken, ValueTask<TResult>> core, TState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return core(this, state, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<TResult>(ex);
+        }
+    }
+
+    private ValueTask Invoke<TState>(Func<KvStoreBase, TState, CancellationToken, ValueTask> core, TState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return core(this, state, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    // Records the operation in the Kv metrics when something listens; otherwise calls the core directly.
+    private ValueTask<TResult> Instrumented<TState, TResult>(
+        string operation, Func<KvStoreBase, TState, CancellationToken, ValueTask<TResult>> core, TState state, CancellationToken cancellationToken) =>
+        EnabledMetrics is { } metrics ? Measure(metrics, operation, core, state, cancellationToken) : Invoke(core, state, cancellationToken);
+
+    private ValueTask Instrumented<TState>(
+        string operation, Func<KvStoreBase, TState, CancellationToken, ValueTask> core, TState state, CancellationToken cancellationToken) =>
+        EnabledMetrics is { } metrics ? Measure(metrics, operation, core, state, cancellationToken) : Invoke(core, state, cancellationToken);
 
     private async ValueTask<T?> AwaitGetAsync<T>(ValueTask<KvValue> read, JsonTypeInfo<T>? typeInfo)
     {

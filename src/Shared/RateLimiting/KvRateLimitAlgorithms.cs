@@ -1,20 +1,43 @@
 using System.Globalization;
 using System.Text;
+using Kv.RateLimiting;
 
-namespace Kv;
+namespace Kv.Internal;
 
 /// <summary>
-/// The fixed-window, sliding-window and token-bucket algorithms as pure functions of (state, request, now), for backends that run
-/// them in process (the portable default of <see cref="KvStoreBase"/>, MemoryKv). The Redis backend runs the same
-/// algorithms in Lua; both must stay in step (RedisRateLimitScripts).
+/// What one decision does to a partition's state. Store <see cref="NewState"/> (encoded by
+/// <see cref="KvRateLimitAlgorithms.EncodeState"/>) with <see cref="NewStateTtl"/> atomically with the read the decision
+/// was made on; when it is <see langword="null"/>, store nothing.
+/// </summary>
+/// <param name="Decision">The decision.</param>
+/// <param name="NewState">The state to store, or <see langword="null"/> when the state does not change.</param>
+/// <param name="NewStateTtl">The TTL of <see cref="NewState"/>: after it the state means the same as no state at all.</param>
+internal readonly record struct KvRateLimitStateChange(KvRateLimitDecision Decision, string? NewState, TimeSpan NewStateTtl);
+
+/// <summary>
+/// The fixed-window, sliding-window and token-bucket algorithms as pure functions of (state, request, now): the one C#
+/// definition, with one text state format, for every backend kind that runs them in process. This file is compiled
+/// into each package that needs it (Kv.Memory and Kv.Sqlite, which decide atomically in their own engines, and
+/// Kv.AspNetCore, whose portable fallback decides with a version-checked commit), so none depends on another for it.
+/// Redis runs its own Lua implementation (RedisRateLimitScripts) on its own hash state, which never meets this one;
+/// the limiter tests hold both to the same decisions.
 /// </summary>
 /// <remarks>
-/// State is ASCII text. Fixed window: <c>windowIndex:count</c>. Sliding window: <c>index:count</c> pairs separated by <c>;</c>, one per segment (the index is
+/// State is ASCII text, stored as a JSON string. Fixed window: <c>windowIndex:count</c>. Sliding window: <c>index:count</c> pairs separated by <c>;</c>, one per segment (the index is
 /// <c>⌊unix ms / segment ms⌋</c>). Token bucket: <c>tokens:lastRefillUnixMs</c>. Unparsable state (it cannot happen
 /// unless someone wrote the reserved key behind Kv's back) is a <see cref="KvErrorCode.StoreOperationFailed"/>.
 /// </remarks>
 internal static class KvRateLimitAlgorithms
 {
+    /// <summary>Encodes a state as a stored payload: a JSON string, so the store's payloads stay JSON.</summary>
+    public static byte[] EncodeState(string state) => Encoding.ASCII.GetBytes("\"" + state + "\"");
+
+    /// <summary>Decodes a payload written by <see cref="EncodeState"/>.</summary>
+    public static string DecodeState(byte[] payload) =>
+        payload.Length >= 2 && payload[0] == (byte)'"' && payload[^1] == (byte)'"'
+            ? Encoding.ASCII.GetString(payload, 1, payload.Length - 2)
+            : throw CorruptState();
+
     public static KvRateLimitStateChange DecideFixedWindow(string? state, KvFixedWindowRequest request, long nowMilliseconds)
     {
         long window = request.WindowMilliseconds;

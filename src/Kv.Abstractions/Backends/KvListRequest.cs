@@ -8,8 +8,24 @@ namespace Kv;
 /// <see cref="Matches(string)"/> holds. It may use <see cref="Prefix"/> and the bounds to narrow what it reads.</remarks>
 public sealed class KvListRequest
 {
-    internal KvListRequest(string prefix, KvKeyPattern? pattern, string? lowerBound, bool lowerInclusive, string? upperBound, bool upperInclusive, int limit)
+    /// <summary>
+    /// Creates a request. <see cref="KvStoreBase"/> builds every request a backend receives; the constructor is public so
+    /// that a backend's listing cores can be unit-tested with requests of its own.
+    /// </summary>
+    /// <param name="prefix">Every listed key starts with this text; empty for any.</param>
+    /// <param name="pattern">The glob pattern every listed key matches, or <see langword="null"/>.</param>
+    /// <param name="lowerBound">The lowest key that may be listed, or <see langword="null"/>.</param>
+    /// <param name="lowerInclusive">Whether <paramref name="lowerBound"/> itself may be listed.</param>
+    /// <param name="upperBound">The highest key that may be listed, or <see langword="null"/>.</param>
+    /// <param name="upperInclusive">Whether <paramref name="upperBound"/> itself may be listed.</param>
+    /// <param name="limit">How many keys to return at most: for a page, the page size plus one (the extra key tells
+    /// the base that another page exists); for a count, <see cref="int.MaxValue"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="prefix"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    public KvListRequest(string prefix, KvKeyPattern? pattern, string? lowerBound, bool lowerInclusive, string? upperBound, bool upperInclusive, int limit)
     {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         Prefix = prefix;
         Pattern = pattern;
         LowerBound = lowerBound;
@@ -37,7 +53,10 @@ public sealed class KvListRequest
     /// <summary>Whether <see cref="UpperBound"/> itself may be listed.</summary>
     public bool UpperInclusive { get; }
 
-    /// <summary>How many keys to return at most. For a count, <see cref="int.MaxValue"/>.</summary>
+    /// <summary>
+    /// How many keys to return at most. For a page it is the page size plus one: return that many when they exist, and
+    /// the base turns the extra key into <see cref="KvListResult.Cursor"/>. For a count, <see cref="int.MaxValue"/>.
+    /// </summary>
     public int Limit { get; }
 
     /// <summary>Whether a key is within the bounds, has the prefix and matches the pattern.</summary>
