@@ -112,7 +112,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// <returns>A task that completes when Redis answered.</returns>
     /// <exception cref="KvException">Redis did not answer (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
     public override async ValueTask PingAsync(CancellationToken cancellationToken = default) =>
-        await ExecuteAsync("PING", 0, static (db, _) => db.PingAsync(), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(KvOperationNames.Ping, 0, static (db, _) => db.PingAsync(), cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Reads every primary's <c>maxmemory-policy</c> (from <c>INFO memory</c>, run by a one-line script): Kv needs <c>noeviction</c>, since a
@@ -123,7 +123,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// <returns>The problems found; empty when there are none.</returns>
     /// <exception cref="KvException">Redis did not answer (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
     public override async ValueTask<IReadOnlyList<string>> CheckConfigurationAsync(CancellationToken cancellationToken = default) =>
-        await ExecuteAsync("CheckConfiguration", 0, static (db, _) => RedisEvictionPolicy.ReadProblemsAsync(db.Multiplexer), cancellationToken)
+        await ExecuteAsync(KvOperationNames.CheckConfiguration, 0, static (db, _) => RedisEvictionPolicy.ReadProblemsAsync(db.Multiplexer), cancellationToken)
             .ConfigureAwait(false);
 
     /// <summary>Releases the multiplexer when Kv created it; one from the application or a factory is left open.</summary>

@@ -116,7 +116,7 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             long now = TimeProvider.GetUtcNow().UtcTicks;
             int deleted = await Database.WriteAsync(
-                "CollectExpired",
+                KvOperationNames.CollectExpired,
                 (lease, _) =>
                 {
                     var command = lease.Command(CollectSql);
@@ -144,7 +144,7 @@ public sealed class SqliteKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            Database.Read("Ping", static lease => lease.Command("SELECT count(*) FROM kv_version").ExecuteScalar());
+            Database.Read(KvOperationNames.Ping, static lease => lease.Command("SELECT count(*) FROM kv_version").ExecuteScalar());
             return ValueTask.CompletedTask;
         }
         catch (KvException ex)

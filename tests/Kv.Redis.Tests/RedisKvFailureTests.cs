@@ -151,6 +151,12 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
         Assert.Contains(RedisLog.OperationTimedOutEventId, ids);
         Assert.Contains(RedisLog.ConnectionFailedEventId, ids);
         Assert.Contains(RedisLog.OperationFailedEventId, ids);
+
+        // Logs name operations as the metrics and traces do (db.operation.name): one spelling, KvOperationNames.
+        Assert.Contains(_logs.Events, e => e.EventId.Id == RedisLog.OperationTimedOutEventId
+            && e.Message.Contains($"operation {KvOperationNames.Get} did not complete", StringComparison.Ordinal));
+        Assert.Contains(_logs.Events, e => e.EventId.Id == RedisLog.OperationFailedEventId
+            && e.Message.Contains($"operation {KvOperationNames.Set} failed", StringComparison.Ordinal));
         Assert.All(_logs.Events, e =>
         {
             Assert.DoesNotContain("secret", e.Message, StringComparison.Ordinal);

@@ -42,7 +42,7 @@ public abstract partial class KvStoreBase
     {
         string[] distinct = DistinctKeys(keys);
         cancellationToken.ThrowIfCancellationRequested();
-        return distinct.Length == 0 ? new(0L) : Instrumented("delete_many", static (s, k, ct) => s.DeleteManyCoreAsync(k, ct), distinct, cancellationToken);
+        return distinct.Length == 0 ? new(0L) : Instrumented(KvOperationNames.DeleteMany, static (s, k, ct) => s.DeleteManyCoreAsync(k, ct), distinct, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -50,7 +50,7 @@ public abstract partial class KvStoreBase
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented("get_ttl", static (s, k, ct) => s.GetTimeToLiveCoreAsync(k, ct), key, cancellationToken);
+        return Instrumented(KvOperationNames.GetTimeToLive, static (s, k, ct) => s.GetTimeToLiveCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -58,7 +58,7 @@ public abstract partial class KvStoreBase
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented("persist", static (s, k, ct) => s.PersistCoreAsync(k, ct), key, cancellationToken);
+        return Instrumented(KvOperationNames.Persist, static (s, k, ct) => s.PersistCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -67,7 +67,7 @@ public abstract partial class KvStoreBase
         ValidateKey(key);
         TimeSpan ttl = KvTtl.FromExpiresAt(expiresAt, TimeProvider);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented("expire_at", static (s, a, ct) => s.ExpireCoreAsync(a.key, a.ttl, ct), (key, ttl), cancellationToken);
+        return Instrumented(KvOperationNames.ExpireAt, static (s, a, ct) => s.ExpireCoreAsync(a.key, a.ttl, ct), (key, ttl), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -83,14 +83,14 @@ public abstract partial class KvStoreBase
     {
         KvListRequest request = ToRequest(query, forCount: true);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented("count", static (s, r, ct) => s.CountCoreAsync(r, ct), request, cancellationToken);
+        return Instrumented(KvOperationNames.Count, static (s, r, ct) => s.CountCoreAsync(r, ct), request, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<long> GetStorageSizeAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented("storage_size", static (s, _, ct) => s.GetNamespaceSizeCoreAsync(ct), 0, cancellationToken);
+        return Instrumented(KvOperationNames.StorageSize, static (s, _, ct) => s.GetNamespaceSizeCoreAsync(ct), 0, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -181,7 +181,7 @@ public abstract partial class KvStoreBase
     internal bool SharesBackendWith(KvStoreBase other) => ReferenceEquals(Adaptor, other.Adaptor);
 
     internal ValueTask<KvCommitResult> CommitTransactionAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
-        operations.Count == 0 ? new(new KvCommitResult(true, 0)) : Instrumented("commit", static (s, o, ct) => s.CommitCoreAsync(o, ct), operations, cancellationToken);
+        operations.Count == 0 ? new(new KvCommitResult(true, 0)) : Instrumented(KvOperationNames.Commit, static (s, o, ct) => s.CommitCoreAsync(o, ct), operations, cancellationToken);
 
     internal TimeSpan? NormalizeTtl(KvSetOptions? options) => KvTtl.Normalize(options, TimeProvider);
 
@@ -251,7 +251,7 @@ public abstract partial class KvStoreBase
             return result;
         }
 
-        KvValue[] values = await Instrumented("get_many", static (s, k, ct) => s.GetManyCoreAsync(k, ct), keys, cancellationToken).ConfigureAwait(false);
+        KvValue[] values = await Instrumented(KvOperationNames.GetMany, static (s, k, ct) => s.GetManyCoreAsync(k, ct), keys, cancellationToken).ConfigureAwait(false);
         int misses = 0;
         for (int i = 0; i < keys.Length; i++)
         {
@@ -303,7 +303,7 @@ public abstract partial class KvStoreBase
         }
 
         KeyValuePair<string, KvValue>[] batch = [.. encoded];
-        return Instrumented("set_many", static (s, a, ct) => s.SetManyCoreAsync(a.batch, a.ttl, ct), (batch, ttl), cancellationToken);
+        return Instrumented(KvOperationNames.SetMany, static (s, a, ct) => s.SetManyCoreAsync(a.batch, a.ttl, ct), (batch, ttl), cancellationToken);
     }
 
     private async ValueTask<IReadOnlyDictionary<string, long>> AwaitSizesAsync(string[] keys, CancellationToken cancellationToken)
@@ -314,7 +314,7 @@ public abstract partial class KvStoreBase
             return result;
         }
 
-        long[] sizes = await Instrumented("storage_size", static (s, k, ct) => s.GetKeySizesCoreAsync(k, ct), keys, cancellationToken).ConfigureAwait(false);
+        long[] sizes = await Instrumented(KvOperationNames.StorageSize, static (s, k, ct) => s.GetKeySizesCoreAsync(k, ct), keys, cancellationToken).ConfigureAwait(false);
         for (int i = 0; i < keys.Length; i++)
         {
             if (sizes[i] >= 0)
@@ -329,7 +329,7 @@ public abstract partial class KvStoreBase
     private async ValueTask<KvListResult> ListPageAsync(KvListRequest request, int limit, CancellationToken cancellationToken)
     {
         // One key more than the page, to know whether another page exists.
-        IReadOnlyList<KvKeyInfo> keys = await Instrumented("list", static (s, r, ct) => s.ListCoreAsync(r, ct), request, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<KvKeyInfo> keys = await Instrumented(KvOperationNames.List, static (s, r, ct) => s.ListCoreAsync(r, ct), request, cancellationToken).ConfigureAwait(false);
         return ToPage(keys, limit);
     }
 

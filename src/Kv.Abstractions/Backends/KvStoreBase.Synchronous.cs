@@ -10,13 +10,13 @@ public abstract partial class KvStoreBase : IKvSynchronousStore
     T? IKvSynchronousStore.Get<T>(string key) where T : default
     {
         ValidateKey(key);
-        return Serializer.Deserialize<T>(ReadSync(Operations.Get, key, includeDetails: false));
+        return Serializer.Deserialize<T>(ReadSync(KvOperationNames.Get, key, includeDetails: false));
     }
 
     KvEntry<T>? IKvSynchronousStore.GetEntry<T>(string key)
     {
         ValidateKey(key);
-        KvValue value = ReadSync(Operations.GetEntry, key, includeDetails: true);
+        KvValue value = ReadSync(KvOperationNames.GetEntry, key, includeDetails: true);
         return value.HasValue
             ? new KvEntry<T>(Serializer.Deserialize<T>(value), value.ExpiresAt, ParseMetadata(value.Metadata), value.Version)
             : null;
@@ -28,7 +28,7 @@ public abstract partial class KvStoreBase : IKvSynchronousStore
         TimeSpan? ttl = NormalizeTtl(options);
         KvValue encoded = Encode(value, options);
         MeasureSync(
-            Operations.Set,
+            KvOperationNames.Set,
             static (s, a) =>
             {
                 s.SetCore(a.key, a.encoded, a.ttl);
@@ -40,20 +40,20 @@ public abstract partial class KvStoreBase : IKvSynchronousStore
     bool IKvSynchronousStore.Delete(string key)
     {
         ValidateKey(key);
-        return MeasureSync(Operations.Delete, static (s, k) => s.DeleteCore(k), key);
+        return MeasureSync(KvOperationNames.Delete, static (s, k) => s.DeleteCore(k), key);
     }
 
     bool IKvSynchronousStore.Expire(string key, TimeSpan ttl)
     {
         ValidateKey(key);
         TimeSpan normalized = KvTtl.Normalize(ttl);
-        return MeasureSync(Operations.Expire, static (s, a) => s.ExpireCore(a.key, a.normalized), (key, normalized));
+        return MeasureSync(KvOperationNames.Expire, static (s, a) => s.ExpireCore(a.key, a.normalized), (key, normalized));
     }
 
     KvListResult IKvSynchronousStore.List(KvListQuery query)
     {
         KvListRequest request = ToRequest(query, forCount: false);
-        return ToPage(MeasureSync("list", static (s, r) => s.ListCore(r), request), query.Limit);
+        return ToPage(MeasureSync(KvOperationNames.List, static (s, r) => s.ListCore(r), request), query.Limit);
     }
 
     /// <summary>Reads a key synchronously; the counterpart of <see cref="GetCoreAsync(string, bool, CancellationToken)"/>.</summary>

@@ -65,7 +65,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         KvMetrics? metrics = EnabledMetrics;
         ValueTask<KvValue> read = metrics is null
             ? Read(key, includeDetails: false, cancellationToken)
-            : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken);
+            : MeasureRead(metrics, KvOperationNames.Get, key, includeDetails: false, cancellationToken);
 
         // An in-process backend completes synchronously: decode without an async state machine.
         // (.Result on a ValueTask that has completed successfully does not block.)
@@ -89,7 +89,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         return AwaitGetAsync(
             metrics is null
                 ? Read(key, includeDetails: false, cancellationToken)
-                : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken),
+                : MeasureRead(metrics, KvOperationNames.Get, key, includeDetails: false, cancellationToken),
             typeInfo);
     }
 
@@ -102,7 +102,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         return AwaitEntryAsync<T>(
             metrics is null
                 ? Read(key, includeDetails: true, cancellationToken)
-                : MeasureRead(metrics, Operations.GetEntry, key, includeDetails: true, cancellationToken),
+                : MeasureRead(metrics, KvOperationNames.GetEntry, key, includeDetails: true, cancellationToken),
             typeInfo: null);
     }
 
@@ -116,7 +116,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         return AwaitEntryAsync(
             metrics is null
                 ? Read(key, includeDetails: true, cancellationToken)
-                : MeasureRead(metrics, Operations.GetEntry, key, includeDetails: true, cancellationToken),
+                : MeasureRead(metrics, KvOperationNames.GetEntry, key, includeDetails: true, cancellationToken),
             typeInfo);
     }
 
@@ -144,7 +144,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented(Operations.Delete, static (s, k, ct) => s.DeleteCoreAsync(k, ct), key, cancellationToken);
+        return Instrumented(KvOperationNames.Delete, static (s, k, ct) => s.DeleteCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -152,7 +152,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented(Operations.Exists, static (s, k, ct) => s.ExistsCoreAsync(k, ct), key, cancellationToken);
+        return Instrumented(KvOperationNames.Exists, static (s, k, ct) => s.ExistsCoreAsync(k, ct), key, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -161,7 +161,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         TimeSpan normalized = KvTtl.Normalize(ttl);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented(Operations.Expire, static (s, a, ct) => s.ExpireCoreAsync(a.key, a.normalized, ct), (key, normalized), cancellationToken);
+        return Instrumented(KvOperationNames.Expire, static (s, a, ct) => s.ExpireCoreAsync(a.key, a.normalized, ct), (key, normalized), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -171,7 +171,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         TimeSpan? ttl = NormalizeTtl(options);
         byte[]? metadata = EncodeMetadata(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented(Operations.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
+        return Instrumented(KvOperationNames.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
     }
 
     /// <inheritdoc />

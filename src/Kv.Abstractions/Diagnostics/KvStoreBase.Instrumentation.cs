@@ -282,24 +282,11 @@ public abstract partial class KvStoreBase
     }
 
     private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        Instrumented(Operations.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
+        Instrumented(KvOperationNames.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
 
     private ValueTask<bool> SetIfNotExistsMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        Instrumented(Operations.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
+        Instrumented(KvOperationNames.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
 
     /// <summary>One operation under way: its name, its start timestamp (0 when not timed) and its span (if sampled).</summary>
     private readonly record struct OperationScope(string Operation, long Start, Activity? Span);
-
-    /// <summary>The <c>db.operation.name</c> values of the point operations.</summary>
-    private static class Operations
-    {
-        public const string Get = "get";
-        public const string GetEntry = "get_entry";
-        public const string Set = "set";
-        public const string Delete = "delete";
-        public const string Exists = "exists";
-        public const string Expire = "expire";
-        public const string Increment = "increment";
-        public const string SetIfNotExists = "set_if_not_exists";
-    }
 }

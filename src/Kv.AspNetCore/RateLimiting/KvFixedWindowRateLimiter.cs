@@ -39,7 +39,7 @@ public sealed class KvFixedWindowRateLimiter : KvRateLimiter
         int limit = options.PermitLimit;
         long window = KvRateLimiterOptions.Milliseconds(options.Window);
         return KvRateLimiterCore.Create(
-            "fixed_window",
+            KvOperationNames.FixedWindow,
             "fw:",
             store,
             partitionKey,

@@ -41,7 +41,7 @@ public sealed class KvSlidingWindowRateLimiter : KvRateLimiter
         int segments = options.SegmentsPerWindow;
         long segment = (KvRateLimiterOptions.Milliseconds(options.Window) + segments - 1) / segments;
         return KvRateLimiterCore.Create(
-            "sliding_window",
+            KvOperationNames.SlidingWindow,
             "sw:",
             store,
             partitionKey,

@@ -41,7 +41,7 @@ public sealed class KvTokenBucketRateLimiter : KvRateLimiter
         long period = KvRateLimiterOptions.Milliseconds(options.ReplenishmentPeriod);
         int perPeriod = options.TokensPerPeriod;
         return KvRateLimiterCore.Create(
-            "token_bucket",
+            KvOperationNames.TokenBucket,
             "tb:",
             store,
             partitionKey,

@@ -13,11 +13,11 @@ internal sealed partial class RedisKvStore : IKvRateLimitStore
     public bool CompletesSynchronously => false;
 
     public ValueTask<KvRateLimitDecision> AcquireFixedWindowAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitFixedWindow", RedisRateLimitScripts.FixedWindow, stateKey, [Now(), request.WindowMilliseconds, request.PermitLimit, request.Permits], cancellationToken);
+        DecideAsync(KvOperationNames.FixedWindow, RedisRateLimitScripts.FixedWindow, stateKey, [Now(), request.WindowMilliseconds, request.PermitLimit, request.Permits], cancellationToken);
 
     public ValueTask<KvRateLimitDecision> AcquireSlidingWindowAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
         DecideAsync(
-            "RateLimitSlidingWindow",
+            KvOperationNames.SlidingWindow,
             RedisRateLimitScripts.SlidingWindow,
             stateKey,
             [Now(), request.SegmentMilliseconds, request.SegmentsPerWindow, request.PermitLimit, request.Permits],
@@ -25,7 +25,7 @@ internal sealed partial class RedisKvStore : IKvRateLimitStore
 
     public ValueTask<KvRateLimitDecision> AcquireTokenBucketAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
         DecideAsync(
-            "RateLimitTokenBucket",
+            KvOperationNames.TokenBucket,
             RedisRateLimitScripts.TokenBucket,
             stateKey,
             [Now(), request.PeriodMilliseconds, request.TokensPerPeriod, request.TokenLimit, request.Permits],

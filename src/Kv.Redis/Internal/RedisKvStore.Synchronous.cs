@@ -8,17 +8,17 @@ internal sealed partial class RedisKvStore
 {
     protected override KvValue GetCore(string key, bool includeDetails) =>
         includeDetails
-            ? ParseEntry(Evaluate("GetEntry", RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None))
-            : ParseValue(_kv.Execute("Get", PhysicalKey(key), static (db, k) => db.StringGet(k)));
+            ? ParseEntry(Evaluate(KvOperationNames.GetEntry, RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None))
+            : ParseValue(_kv.Execute(KvOperationNames.Get, PhysicalKey(key), static (db, k) => db.StringGet(k)));
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
-        Evaluate("Set", SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster);
+        Evaluate(KvOperationNames.Set, SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster);
 
     protected override bool DeleteCore(string key) =>
-        (long)Evaluate("Delete", RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster) == 1;
+        (long)Evaluate(KvOperationNames.Delete, RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster) == 1;
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        (long)Evaluate("Expire", RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster) == 1;
+        (long)Evaluate(KvOperationNames.Expire, RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster) == 1;
 
     /// <summary>Runs one script synchronously, as <see cref="EvaluateAsync{TResult}"/> does.</summary>
     internal RedisResult Evaluate(string operation, RedisScriptCall call, CommandFlags flags) =>

@@ -29,8 +29,8 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken) =>
         includeDetails
-            ? EvaluateAsync("GetEntry", RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None, static (store, r) => store.ParseEntry(r), cancellationToken)
-            : _kv.ExecuteAsync("Get", PhysicalKey(key), static (db, k) => db.StringGetAsync(k), static (_, value) => ParseValue(value), cancellationToken);
+            ? EvaluateAsync(KvOperationNames.GetEntry, RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None, static (store, r) => store.ParseEntry(r), cancellationToken)
+            : _kv.ExecuteAsync(KvOperationNames.Get, PhysicalKey(key), static (db, k) => db.StringGetAsync(k), static (_, value) => ParseValue(value), cancellationToken);
 
     private static KvValue ParseValue(RedisValue value) => (byte[]?)value is { } stored ? new KvValue(stored) : KvValue.Missing;
 
@@ -57,25 +57,25 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        await EvaluateAsync("Set", SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
+        await EvaluateAsync(KvOperationNames.Set, SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
             .ConfigureAwait(false);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        EvaluateAsync("SetIfNotExists", SetCall(key, value, ttl, onlyIfMissing: true), CommandFlags.DemandMaster, static (_, r) => (long)r > 0, cancellationToken);
+        EvaluateAsync(KvOperationNames.SetIfNotExists, SetCall(key, value, ttl, onlyIfMissing: true), CommandFlags.DemandMaster, static (_, r) => (long)r > 0, cancellationToken);
 
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) =>
-        EvaluateAsync("Delete", RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
+        EvaluateAsync(KvOperationNames.Delete, RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) =>
-        _kv.ExecuteAsync("Exists", PhysicalKey(key), static (db, k) => db.KeyExistsAsync(k), cancellationToken);
+        _kv.ExecuteAsync(KvOperationNames.Exists, PhysicalKey(key), static (db, k) => db.KeyExistsAsync(k), cancellationToken);
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
         EvaluateAsync(
-            "Expire", RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
+            KvOperationNames.Expire, RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
         EvaluateAsync(
-            "Increment",
+            KvOperationNames.Increment,
             RedisScripts.IncrementCall(_layout, PhysicalKey(key), key, by.ToString(CultureInfo.InvariantCulture), Ttl(ttl), metadata ?? RedisScripts.None),
             CommandFlags.DemandMaster,
             static (_, r) => ParseIncrement(r),
@@ -100,7 +100,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
     protected override ValueTask<KvValue[]> GetManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
         // One MGET: every key of a namespace is in the same hash slot, so this works on Redis Cluster too.
         _kv.ExecuteAsync(
-            "GetMany",
+            KvOperationNames.GetMany,
             Array.ConvertAll(keys, PhysicalKey),
             static (db, k) => db.StringGetAsync(k),
             static (physical, values) => values.Length == physical.Length ? Array.ConvertAll(values, ParseValue) : throw UnexpectedReply("GetMany"),
@@ -115,7 +115,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             entries[i] = (PhysicalKey(items[i].Key), items[i].Key, items[i].Value.Payload!, items[i].Value.Metadata ?? RedisScripts.None);
         }
 
-        await EvaluateAsync("SetMany", RedisScripts.SetManyCall(_layout, Ttl(ttl), entries), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
+        await EvaluateAsync(KvOperationNames.SetMany, RedisScripts.SetManyCall(_layout, Ttl(ttl), entries), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -127,13 +127,13 @@ internal sealed partial class RedisKvStore : KvStoreBase
             entries[i] = (PhysicalKey(keys[i]), keys[i]);
         }
 
-        return EvaluateAsync("DeleteMany", RedisScripts.DeleteManyCall(_layout, entries), CommandFlags.DemandMaster, static (_, r) => (long)r, cancellationToken);
+        return EvaluateAsync(KvOperationNames.DeleteMany, RedisScripts.DeleteManyCall(_layout, entries), CommandFlags.DemandMaster, static (_, r) => (long)r, cancellationToken);
     }
 
     protected override async ValueTask<KvTimeToLive> GetTimeToLiveCoreAsync(string key, CancellationToken cancellationToken)
     {
         object[] args = [PhysicalKey(key)];
-        RedisResult result = await _kv.ExecuteAsync("GetTimeToLive", args, static (db, a) => db.ExecuteAsync("PTTL", a), cancellationToken)
+        RedisResult result = await _kv.ExecuteAsync(KvOperationNames.GetTimeToLive, args, static (db, a) => db.ExecuteAsync("PTTL", a), cancellationToken)
             .ConfigureAwait(false);
         long milliseconds = (long)result;
 
@@ -148,14 +148,14 @@ internal sealed partial class RedisKvStore : KvStoreBase
     }
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        EvaluateAsync("Persist", RedisScripts.PersistCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
+        EvaluateAsync(KvOperationNames.Persist, RedisScripts.PersistCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override async ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
     {
         var keys = new List<KvKeyInfo>(Math.Min(request.Limit, MaxChunk));
         if (request.Limit > 0)
         {
-            await ScanAsync("List", request, ListMode.Info, ListVisitor(keys, request.Limit), cancellationToken).ConfigureAwait(false);
+            await ScanAsync(KvOperationNames.List, request, ListMode.Info, ListVisitor(keys, request.Limit), cancellationToken).ConfigureAwait(false);
         }
 
         return keys;
@@ -166,7 +166,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
         var keys = new List<KvKeyInfo>(Math.Min(request.Limit, MaxChunk));
         if (request.Limit > 0)
         {
-            Scan("List", request, ListMode.Info, ListVisitor(keys, request.Limit));
+            Scan(KvOperationNames.List, request, ListMode.Info, ListVisitor(keys, request.Limit));
         }
 
         return keys;
@@ -185,13 +185,13 @@ internal sealed partial class RedisKvStore : KvStoreBase
         if (request.Pattern is null && request.Prefix.Length == 0 && request.LowerBound is null && request.UpperBound is null)
         {
             // Every key: ZCARD of the namespace's keys minus the ZCOUNT of those whose expiry has passed, O(log n).
-            return await EvaluateAsync("Count", RedisScripts.CountAllCall(_layout), CommandFlags.None, static (_, r) => (long)r, cancellationToken)
+            return await EvaluateAsync(KvOperationNames.Count, RedisScripts.CountAllCall(_layout), CommandFlags.None, static (_, r) => (long)r, cancellationToken)
                 .ConfigureAwait(false);
         }
 
         long count = 0;
         await ScanAsync(
-            "Count",
+            KvOperationNames.Count,
             request,
             ListMode.Name,
             (_, _, _) =>
@@ -205,11 +205,11 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     protected override async ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
-        RedisResult result = await EvaluateAsync("GetSizes", RedisScripts.RecordsCall(_layout, keys), CommandFlags.None, static (_, r) => r, cancellationToken)
+        RedisResult result = await EvaluateAsync(KvOperationNames.StorageSize, RedisScripts.RecordsCall(_layout, keys), CommandFlags.None, static (_, r) => r, cancellationToken)
             .ConfigureAwait(false);
         if ((RedisResult[]?)result is not { } records || records.Length != keys.Length)
         {
-            throw UnexpectedReply("GetSizes");
+            throw UnexpectedReply(KvOperationNames.StorageSize);
         }
 
         var sizes = new long[keys.Length];
@@ -225,7 +225,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
     {
         long total = 0;
         await ScanAsync(
-            "GetNamespaceSize",
+            KvOperationNames.StorageSize,
             request: null,
             ListMode.Info,
             (key, _, record) =>
@@ -239,7 +239,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
         _kv.ExecuteAsync(
-            "Commit",
+            KvOperationNames.Commit,
             RedisTransactionCall.Build(_kv, operations),
             static (db, call) =>
             {

@@ -36,12 +36,12 @@ internal sealed class RedisRootRegistry
     /// <summary>Removes the index records of every expired entry; see <see cref="RedisKv.CollectExpiredAsync"/>.</summary>
     public async ValueTask<long> CollectAsync(RedisKv kv, CancellationToken cancellationToken)
     {
-        IReadOnlyList<RedisKey> registries = await kv.ExecuteAsync("CollectExpired", this, static (db, registry) => registry.FindAsync(db), cancellationToken)
+        IReadOnlyList<RedisKey> registries = await kv.ExecuteAsync(KvOperationNames.CollectExpired, this, static (db, registry) => registry.FindAsync(db), cancellationToken)
             .ConfigureAwait(false);
         long removed = 0;
         foreach (RedisKey registry in registries)
         {
-            RedisValue[] paths = await kv.ExecuteAsync("CollectExpired", registry, static (db, k) => db.SetMembersAsync(k), cancellationToken)
+            RedisValue[] paths = await kv.ExecuteAsync(KvOperationNames.CollectExpired, registry, static (db, k) => db.SetMembersAsync(k), cancellationToken)
                 .ConfigureAwait(false);
             foreach (RedisValue path in paths)
             {
@@ -54,7 +54,7 @@ internal sealed class RedisRootRegistry
                 while (true)
                 {
                     RedisResult result = await kv.ExecuteAsync(
-                        "CollectExpired",
+                        KvOperationNames.CollectExpired,
                         RedisScripts.CollectCall(layout, CollectBatch),
                         static (db, call) => RedisKvStore.EvaluateAsync(db, call, CommandFlags.DemandMaster),
                         cancellationToken).ConfigureAwait(false);
@@ -68,7 +68,7 @@ internal sealed class RedisRootRegistry
             }
         }
 
-        await kv.ExecuteAsync("CollectExpired", _legacyRoots, static (db, k) => db.KeyDeleteAsync(k, CommandFlags.DemandMaster), cancellationToken)
+        await kv.ExecuteAsync(KvOperationNames.CollectExpired, _legacyRoots, static (db, k) => db.KeyDeleteAsync(k, CommandFlags.DemandMaster), cancellationToken)
             .ConfigureAwait(false);
         return removed;
     }

@@ -194,7 +194,7 @@ internal sealed class SqliteDatabase : IDisposable
             Directory.CreateDirectory(folder);
         }
 
-        Read("Backup", lease =>
+        Read(KvOperationNames.Backup, lease =>
         {
             using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, Mode = SqliteOpenMode.ReadWriteCreate }.ToString());
             target.Open();

@@ -10,13 +10,13 @@ internal sealed partial class SqliteKvStore : IKvRateLimitStore
     public bool CompletesSynchronously => false;
 
     public ValueTask<KvRateLimitDecision> AcquireFixedWindowAsync(string stateKey, KvFixedWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitFixedWindow", stateKey, (state, now) => KvRateLimitAlgorithms.DecideFixedWindow(state, request, now), cancellationToken);
+        DecideAsync(KvOperationNames.FixedWindow, stateKey, (state, now) => KvRateLimitAlgorithms.DecideFixedWindow(state, request, now), cancellationToken);
 
     public ValueTask<KvRateLimitDecision> AcquireSlidingWindowAsync(string stateKey, KvSlidingWindowRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitSlidingWindow", stateKey, (state, now) => KvRateLimitAlgorithms.DecideSlidingWindow(state, request, now), cancellationToken);
+        DecideAsync(KvOperationNames.SlidingWindow, stateKey, (state, now) => KvRateLimitAlgorithms.DecideSlidingWindow(state, request, now), cancellationToken);
 
     public ValueTask<KvRateLimitDecision> AcquireTokenBucketAsync(string stateKey, KvTokenBucketRequest request, CancellationToken cancellationToken) =>
-        DecideAsync("RateLimitTokenBucket", stateKey, (state, now) => KvRateLimitAlgorithms.DecideTokenBucket(state, request, now), cancellationToken);
+        DecideAsync(KvOperationNames.TokenBucket, stateKey, (state, now) => KvRateLimitAlgorithms.DecideTokenBucket(state, request, now), cancellationToken);
 
     private ValueTask<KvRateLimitDecision> DecideAsync(
         string operation, string stateKey, Func<string?, long, KvRateLimitStateChange> decide, CancellationToken cancellationToken) =>

@@ -8,19 +8,19 @@ namespace Kv.Internal;
 internal sealed partial class SqliteKvStore
 {
     protected override KvValue GetCore(string key, bool includeDetails) =>
-        Db.Read("Get", lease => ReadEntry(lease, key, includeDetails));
+        Db.Read(KvOperationNames.Get, lease => ReadEntry(lease, key, includeDetails));
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
-        Db.Write("Set", (lease, context) => Set(lease, context, key, value, ttl), singleChange: true);
+        Db.Write(KvOperationNames.Set, (lease, context) => Set(lease, context, key, value, ttl), singleChange: true);
 
     protected override bool DeleteCore(string key) =>
-        Db.Write("Delete", (lease, _) => Delete(lease, key), singleChange: true);
+        Db.Write(KvOperationNames.Delete, (lease, _) => Delete(lease, key), singleChange: true);
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        Db.Write("Expire", (lease, _) => Expire(lease, key, ttl), singleChange: true);
+        Db.Write(KvOperationNames.Expire, (lease, _) => Expire(lease, key, ttl), singleChange: true);
 
     protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request) =>
-        Db.ReadSnapshot("List", lease => List(lease, request));
+        Db.ReadSnapshot(KvOperationNames.List, lease => List(lease, request));
 
     private IReadOnlyList<KvKeyInfo> List(SqliteConnectionLease lease, KvListRequest request)
     {

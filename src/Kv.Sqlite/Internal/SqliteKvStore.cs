@@ -54,10 +54,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     protected override IAtomicKvStore CreateChild(string namespacePath) => new SqliteKvStore(_kv, namespacePath);
 
     protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken) =>
-        ReadAsync("Get", (Store: this, Key: key, Details: includeDetails), static (lease, s) => s.Store.ReadEntry(lease, s.Key, s.Details));
+        ReadAsync(KvOperationNames.Get, (Store: this, Key: key, Details: includeDetails), static (lease, s) => s.Store.ReadEntry(lease, s.Key, s.Details));
 
     protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) =>
-        ReadAsync("Exists", (Store: this, Key: key), static (lease, s) =>
+        ReadAsync(KvOperationNames.Exists, (Store: this, Key: key), static (lease, s) =>
         {
             SqliteCommand command = lease.Command($"SELECT 1 FROM kv WHERE ns = $ns AND key = $key AND {Live}");
             s.Store.Bind(command, s.Key);
@@ -65,7 +65,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         });
 
     protected override ValueTask<KvTimeToLive> GetTimeToLiveCoreAsync(string key, CancellationToken cancellationToken) =>
-        ReadAsync("GetTimeToLive", (Store: this, Key: key), static (lease, s) =>
+        ReadAsync(KvOperationNames.GetTimeToLive, (Store: this, Key: key), static (lease, s) =>
         {
             long now = s.Store.Now();
             SqliteCommand command = lease.Command($"SELECT expires_at FROM kv WHERE ns = $ns AND key = $key AND {Live}");
@@ -87,7 +87,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         });
 
     protected override ValueTask<KvValue[]> GetManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
-        ReadSnapshotAsync("GetMany", (Store: this, Keys: keys), static (lease, s) =>
+        ReadSnapshotAsync(KvOperationNames.GetMany, (Store: this, Keys: keys), static (lease, s) =>
         {
             var values = new KvValue[s.Keys.Length];
             for (int i = 0; i < s.Keys.Length; i++)
@@ -99,7 +99,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         });
 
     protected override ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken) =>
-        ReadSnapshotAsync("GetSizes", (Store: this, Keys: keys), static (lease, s) =>
+        ReadSnapshotAsync(KvOperationNames.StorageSize, (Store: this, Keys: keys), static (lease, s) =>
         {
             var sizes = new long[s.Keys.Length];
             for (int i = 0; i < s.Keys.Length; i++)
@@ -114,7 +114,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         });
 
     protected override ValueTask<long> GetNamespaceSizeCoreAsync(CancellationToken cancellationToken) =>
-        ReadAsync("GetNamespaceSize", this, static (lease, store) =>
+        ReadAsync(KvOperationNames.StorageSize, this, static (lease, store) =>
         {
             // length(CAST(key AS BLOB)) is the key's UTF-8 byte count.
             SqliteCommand command = lease.Command(
@@ -128,7 +128,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     {
         if (request.Pattern is null && request.Prefix.Length == 0 && request.LowerBound is null && request.UpperBound is null)
         {
-            return ReadAsync("Count", this, static (lease, store) =>
+            return ReadAsync(KvOperationNames.Count, this, static (lease, store) =>
             {
                 SqliteCommand command = lease.Command(CountSql);
                 command.Set("$ns", store._ns);
@@ -137,7 +137,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
             });
         }
 
-        return ReadSnapshotAsync("Count", (Store: this, Request: request), static (lease, s) =>
+        return ReadSnapshotAsync(KvOperationNames.Count, (Store: this, Request: request), static (lease, s) =>
         {
             long count = 0;
             s.Store.Scan(lease, s.Request, (_, _, _) =>
@@ -150,13 +150,13 @@ internal sealed partial class SqliteKvStore : KvStoreBase
     }
 
     protected override ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken) =>
-        ReadSnapshotAsync("List", (Store: this, Request: request), static (lease, s) => s.Store.List(lease, s.Request));
+        ReadSnapshotAsync(KvOperationNames.List, (Store: this, Request: request), static (lease, s) => s.Store.List(lease, s.Request));
 
     protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteVoidAsync("Set", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), singleChange: true, cancellationToken);
+        WriteVoidAsync(KvOperationNames.Set, (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) => s.Store.Set(lease, context, s.Key, s.Value, s.Ttl), singleChange: true, cancellationToken);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteOneAsync("SetIfNotExists", (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
+        WriteOneAsync(KvOperationNames.SetIfNotExists, (Store: this, Key: key, Value: value, Ttl: ttl), static (lease, context, s) =>
         {
             long now = s.Store.Now();
             SqliteCommand command = lease.Command(
@@ -180,10 +180,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) =>
-        WriteOneAsync("Delete", (Store: this, Key: key), static (lease, _, s) => s.Store.Delete(lease, s.Key), cancellationToken);
+        WriteOneAsync(KvOperationNames.Delete, (Store: this, Key: key), static (lease, _, s) => s.Store.Delete(lease, s.Key), cancellationToken);
 
     protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
-        WriteAsync("DeleteMany", (Store: this, Keys: keys), static (lease, _, s) =>
+        WriteAsync(KvOperationNames.DeleteMany, (Store: this, Keys: keys), static (lease, _, s) =>
         {
             long deleted = 0;
             foreach (string key in s.Keys)
@@ -195,10 +195,10 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
-        WriteOneAsync("Expire", (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
+        WriteOneAsync(KvOperationNames.Expire, (Store: this, Key: key, Ttl: ttl), static (lease, _, s) => s.Store.Expire(lease, s.Key, s.Ttl), cancellationToken);
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        WriteOneAsync("Persist", (Store: this, Key: key), static (lease, _, s) =>
+        WriteOneAsync(KvOperationNames.Persist, (Store: this, Key: key), static (lease, _, s) =>
         {
             SqliteCommand command = lease.Command("UPDATE kv SET expires_at = NULL WHERE ns = $ns AND key = $key AND expires_at IS NOT NULL AND expires_at > $now");
             s.Store.Bind(command, s.Key);
@@ -206,11 +206,11 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, cancellationToken);
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
-        WriteOneAsync("Increment", (Store: this, Key: key, By: by, Ttl: ttl, Meta: metadata), static (lease, context, s) =>
+        WriteOneAsync(KvOperationNames.Increment, (Store: this, Key: key, By: by, Ttl: ttl, Meta: metadata), static (lease, context, s) =>
             s.Store.Increment(lease, s.Store._ns, s.Key, s.By, s.Ttl, s.Meta, context.NextVersion()), cancellationToken);
 
     protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        WriteVoidAsync("SetMany", (Store: this, Items: items, Ttl: ttl), static (lease, context, s) =>
+        WriteVoidAsync(KvOperationNames.SetMany, (Store: this, Items: items, Ttl: ttl), static (lease, context, s) =>
         {
             long version = context.NextVersion();
             long? deadline = s.Store.Deadline(s.Ttl);
@@ -223,7 +223,7 @@ internal sealed partial class SqliteKvStore : KvStoreBase
         }, singleChange: false, cancellationToken);
 
     protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
-        WriteAsync("Commit", (Store: this, Operations: operations), static (lease, context, s) => s.Store.Commit(lease, context, s.Operations), cancellationToken);
+        WriteAsync(KvOperationNames.Commit, (Store: this, Operations: operations), static (lease, context, s) => s.Store.Commit(lease, context, s.Operations), cancellationToken);
 
     private KvCommitResult Commit(SqliteConnectionLease lease, SqliteWriteContext context, IReadOnlyList<KvTransactionOperation> operations)
     {
