@@ -175,7 +175,7 @@ public sealed class MemoryKvTransactionTests
             .CommitAsync();
 
         Assert.True(result.Applied);
-        Assert.Equal(1, kv.TableCount);
+        Assert.Equal(1, kv.Engine.TableCount);
         Assert.Equal(1, kv.EntryCount);
     }
 }

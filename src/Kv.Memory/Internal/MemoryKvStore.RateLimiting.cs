@@ -21,7 +21,7 @@ internal sealed partial class MemoryKvStore
     private ValueTask<KvRateLimitDecision> DecideAtomically<TRequest>(
         string stateKey, TRequest request, Func<string?, TRequest, long, KvRateLimitStateChange> decide)
     {
-        _kv.EnterWrite();
+        _engine.EnterWrite();
         try
         {
             ConcurrentDictionary<string, MemoryEntry> table = Table;
@@ -37,7 +37,7 @@ internal sealed partial class MemoryKvStore
                 }
 
                 MemoryEntry entry = NewEntry(
-                    new KvValue(EncodeRateLimitState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _kv.NextVersion());
+                    new KvValue(EncodeRateLimitState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _engine.NextVersion());
 
                 // A lost swap means another decision changed the state first: decide again on what it wrote.
                 if (exists ? TryReplace(table, stateKey, old!, entry, now) : TryAdd(table, stateKey, entry))
@@ -52,7 +52,7 @@ internal sealed partial class MemoryKvStore
         }
         finally
         {
-            _kv.ExitWrite();
+            _engine.ExitWrite();
         }
     }
 }

@@ -16,9 +16,9 @@ internal sealed partial class MemoryKvStore
 
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return value;
             }
@@ -27,14 +27,14 @@ internal sealed partial class MemoryKvStore
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl)
     {
-        _kv.EnterWrite();
+        _engine.EnterWrite();
         try
         {
             Set(key, value, ttl);
         }
         finally
         {
-            _kv.ExitWrite();
+            _engine.ExitWrite();
         }
     }
 
@@ -46,14 +46,14 @@ internal sealed partial class MemoryKvStore
             return false;
         }
 
-        _kv.EnterWrite();
+        _engine.EnterWrite();
         try
         {
             return Delete(table, key);
         }
         finally
         {
-            _kv.ExitWrite();
+            _engine.ExitWrite();
         }
     }
 

@@ -13,22 +13,24 @@ namespace Kv.Internal;
 internal sealed partial class MemoryKvStore : KvStoreBase
 {
     private readonly MemoryKv _kv;
+    private readonly MemoryEngine _engine;
 
     // The namespace's table, resolved on first use. A namespace that was only ever read has none: reads of a
     // never-written namespace allocate nothing. Tables are never removed, so caching one is safe.
     private ConcurrentDictionary<string, MemoryEntry>? _table;
 
     public MemoryKvStore(MemoryKv kv, string namespacePath, KvValueSerializer serializer)
-        : base(namespacePath, serializer, kv.TimeProvider)
+        : base(namespacePath, serializer, kv.Engine.TimeProvider)
     {
         _kv = kv;
+        _engine = kv.Engine;
     }
 
     // The table to write to, created on the namespace's first write.
-    private ConcurrentDictionary<string, MemoryEntry> Table => _table ??= _kv.GetOrAddTable(NamespacePath);
+    private ConcurrentDictionary<string, MemoryEntry> Table => _table ??= _engine.GetOrAddTable(NamespacePath);
 
     // The table to read from, or null while the namespace was never written.
-    private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _kv.FindTable(NamespacePath);
+    private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _engine.FindTable(NamespacePath);
 
     protected override object Backend => _kv;
 
@@ -70,13 +72,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         // All keys are read within one stamp, so the batch never shows half of a transaction.
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             for (int i = 0; i < keys.Length; i++)
             {
                 values[i] = TryGetLive(table, keys[i], out MemoryEntry? entry) ? entry.ToValue(includeDetails: false) : KvValue.Missing;
             }
 
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return new(values);
             }
@@ -89,13 +91,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             for (int i = 0; i < keys.Length; i++)
             {
                 sizes[i] = table is not null && TryGetLive(table, keys[i], out MemoryEntry? entry) ? entry.SizeWith(keys[i]) : -1;
             }
 
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return new(sizes);
             }
@@ -153,7 +155,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        _kv.EnterWrite();
+        _engine.EnterWrite();
         try
         {
             return new(SetIfNotExists(key, value, ttl));
@@ -164,13 +166,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
         finally
         {
-            _kv.ExitWrite();
+            _engine.ExitWrite();
         }
     }
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken)
     {
-        _kv.EnterWrite();
+        _engine.EnterWrite();
         try
         {
             return new(Increment(key, by, ttl, metadata));
@@ -181,7 +183,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
         finally
         {
-            _kv.ExitWrite();
+            _engine.ExitWrite();
         }
     }
 
@@ -196,7 +198,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
 
         // Atomic as a whole, like every multi-key write: no reader sees some of the keys gone and others not.
-        return new(_kv.RunExclusive(
+        return new(_engine.RunExclusive(
             (Store: this, Table: table, Keys: keys),
             static s => s.Keys.LongCount(k => s.Store.Delete(s.Table, k))));
     }
@@ -212,11 +214,11 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         try
         {
             ConcurrentDictionary<string, MemoryEntry> table = Table;
-            _kv.RunExclusive(
+            _engine.RunExclusive(
                 (Store: this, Table: table, Items: items, Ttl: ttl),
                 static s =>
                 {
-                    long version = s.Store._kv.NextVersion();
+                    long version = s.Store._engine.NextVersion();
                     long deadline = s.Ttl is null ? 0 : Deadline(s.Store.Now(), s.Ttl);
                     var writes = new PendingWrite[s.Items.Length];
                     for (int i = 0; i < s.Items.Length; i++)
@@ -239,7 +241,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     {
         try
         {
-            return new(_kv.RunExclusive((Store: this, Operations: operations), static s => s.Store.Commit(s.Operations)));
+            return new(_engine.RunExclusive((Store: this, Operations: operations), static s => s.Store.Commit(s.Operations)));
         }
         catch (KvException ex)
         {
@@ -258,12 +260,12 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             // only ever increase.
             if (table.TryGetValue(key, out MemoryEntry? old))
             {
-                if (TryReplace(table, key, old, NewEntry(value, deadline, value.Metadata, _kv.NextVersion()), now))
+                if (TryReplace(table, key, old, NewEntry(value, deadline, value.Metadata, _engine.NextVersion()), now))
                 {
                     return;
                 }
             }
-            else if (TryAdd(table, key, NewEntry(value, deadline, value.Metadata, _kv.NextVersion())))
+            else if (TryAdd(table, key, NewEntry(value, deadline, value.Metadata, _engine.NextVersion())))
             {
                 return;
             }
@@ -298,7 +300,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
         long Clock() => clock ??= Now();
 
-        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl), value.Metadata, _kv.NextVersion());
+        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl), value.Metadata, _engine.NextVersion());
     }
 
     private bool Delete(ConcurrentDictionary<string, MemoryEntry> table, string key)
@@ -307,7 +309,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         {
             if (table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
             {
-                _kv.Release(removesEntry: true, old.SizeWith(key));
+                _engine.Release(removesEntry: true, old.SizeWith(key));
                 return !old.HasTtl || !old.IsExpiredAt(Now());
             }
         }
@@ -324,7 +326,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             return false;
         }
 
-        _kv.EnterWrite();
+        _engine.EnterWrite();
         try
         {
             long now = Now();
@@ -341,7 +343,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
         finally
         {
-            _kv.ExitWrite();
+            _engine.ExitWrite();
         }
     }
 
@@ -360,7 +362,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 long next = Add(old, by);
 
                 // An existing counter keeps its TTL and metadata (and has read the clock if it has a TTL).
-                MemoryEntry updated = NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks, old.Metadata, _kv.NextVersion());
+                MemoryEntry updated = NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks, old.Metadata, _engine.NextVersion());
                 if (TryReplace(table, key, old, updated, clock ?? 0))
                 {
                     return next;
@@ -369,7 +371,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 continue;
             }
 
-            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _kv.NextVersion());
+            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _engine.NextVersion());
             if (exists ? TryReplace(table, key, old!, created, Clock()) : TryAdd(table, key, created))
             {
                 return by;
@@ -412,7 +414,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             return new KvCommitResult(Applied: true, Version: 0);
         }
 
-        long version = _kv.NextVersion();
+        long version = _engine.NextVersion();
         foreach (KvTransactionOperation op in operations)
         {
             PendingWrite current = Current(op, now);
@@ -431,7 +433,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             view[(op.NamespacePath, op.Key)] = current with
             {
                 Entry = next,
-                Table = current.Table ?? (next is null ? null : _kv.GetOrAddTable(op.NamespacePath)),
+                Table = current.Table ?? (next is null ? null : _engine.GetOrAddTable(op.NamespacePath)),
             };
         }
 
@@ -446,7 +448,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 return pending;
             }
 
-            ConcurrentDictionary<string, MemoryEntry>? table = _kv.FindTable(op.NamespacePath);
+            ConcurrentDictionary<string, MemoryEntry>? table = _engine.FindTable(op.NamespacePath);
             MemoryEntry? live = table is not null && table.TryGetValue(op.Key, out MemoryEntry? e) && !e.IsExpiredAt(now) ? e : null;
             return new PendingWrite(table, op.Key, live) { Original = live };
         }
@@ -458,10 +460,10 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     {
         if (!Fits(writes))
         {
-            _kv.CollectExpired();
+            _engine.CollectExpired();
             if (!Fits(writes))
             {
-                throw _kv.CapacityExceeded();
+                throw _engine.CapacityExceeded();
             }
         }
 
@@ -476,7 +478,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                     {
                         if (exists)
                         {
-                            _kv.Release(removesEntry: true, physical!.SizeWith(write.Key));
+                            _engine.Release(removesEntry: true, physical!.SizeWith(write.Key));
                         }
 
                         break;
@@ -484,10 +486,10 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 }
                 else if (exists ? write.Target.TryUpdate(write.Key, write.Entry, physical!) : write.Target.TryAdd(write.Key, write.Entry))
                 {
-                    _kv.Adjust(exists ? 0 : 1, write.Entry.SizeWith(write.Key) - (exists ? physical!.SizeWith(write.Key) : 0));
+                    _engine.Adjust(exists ? 0 : 1, write.Entry.SizeWith(write.Key) - (exists ? physical!.SizeWith(write.Key) : 0));
                     if (write.Entry.HasTtl)
                     {
-                        _kv.AddExpiry(write.Target, write.Key, write.Entry.ExpiresAtTicks);
+                        _engine.AddExpiry(write.Target, write.Key, write.Entry.ExpiresAtTicks);
                     }
 
                     break;
@@ -519,7 +521,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             }
         }
 
-        return _kv.Fits(entries, bytes);
+        return _engine.Fits(entries, bytes);
     }
 
     private bool TryGetLiveConsistent(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
@@ -533,9 +535,9 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             bool live = TryGetLive(table, key, out entry);
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return live;
             }
@@ -556,7 +558,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             return seed;
         }
 
-        return _kv.ReadConsistent(
+        return _engine.ReadConsistent(
             (Store: this, Table: table, Fold: fold, Seed: seed),
             static s =>
             {
@@ -577,7 +579,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     private bool TryAdd(ConcurrentDictionary<string, MemoryEntry> table, string key, MemoryEntry entry)
     {
         long size = entry.SizeWith(key);
-        if (!_kv.TryReserve(addsEntry: true, size) && !_kv.TryReserveSlow(addsEntry: true, size, table, key))
+        if (!_engine.TryReserve(addsEntry: true, size) && !_engine.TryReserveSlow(addsEntry: true, size, table, key))
         {
             return false; // Another write added this key meanwhile: the caller's loop retries as an overwrite.
         }
@@ -585,13 +587,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         bool added = table.TryAdd(key, entry);
         if (!added)
         {
-            _kv.Release(removesEntry: true, size);
+            _engine.Release(removesEntry: true, size);
         }
 
-        _kv.Settle();
+        _engine.Settle();
         if (added && entry.HasTtl)
         {
-            _kv.AddExpiry(table, key, entry.ExpiresAtTicks);
+            _engine.AddExpiry(table, key, entry.ExpiresAtTicks);
         }
 
         return added;
@@ -606,9 +608,9 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         // never pushes the count past the limit on its way back.
         long delta = entry.DataLength - old.DataLength;
         bool reserved = delta > 0;
-        if (reserved && !_kv.TryReserve(addsEntry: false, delta))
+        if (reserved && !_engine.TryReserve(addsEntry: false, delta))
         {
-            _kv.TryReserveSlow(addsEntry: false, delta, table: null, key: null);
+            _engine.TryReserveSlow(addsEntry: false, delta, table: null, key: null);
         }
 
         bool replaced = table.TryUpdate(key, entry, old);
@@ -616,14 +618,14 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         {
             if (!replaced)
             {
-                _kv.Release(removesEntry: false, delta);
+                _engine.Release(removesEntry: false, delta);
             }
 
-            _kv.Settle();
+            _engine.Settle();
         }
         else if (replaced && delta < 0)
         {
-            _kv.Release(removesEntry: false, -delta);
+            _engine.Release(removesEntry: false, -delta);
         }
 
         if (!replaced)
@@ -636,7 +638,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         bool covered = old.HasTtl && !old.IsExpiredAt(now) && entry.ExpiresAtTicks >= old.ExpiresAtTicks;
         if (entry.HasTtl && !covered)
         {
-            _kv.AddExpiry(table, key, entry.ExpiresAtTicks);
+            _engine.AddExpiry(table, key, entry.ExpiresAtTicks);
         }
 
         return true;
@@ -661,5 +663,5 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
     private static long Deadline(long now, TimeSpan? ttl) => ttl is { } t ? now + t.Ticks : 0;
 
-    private long Now() => _kv.TimeProvider.GetUtcNow().UtcTicks;
+    private long Now() => _engine.TimeProvider.GetUtcNow().UtcTicks;
 }
