@@ -180,7 +180,7 @@ public sealed class KvValueSerializer
     {
         // An in-process backend hands back the immutable copy it kept: no decoding, no allocation. This check is
         // all that is inlined into a read; a missing key has no copy (nor payload) and goes to DecodePayload.
-        return TryGetDecoded(value, out T? decoded) ? decoded : DecodePayload<T>(value.Payload, typeInfo: null);
+        return TryGetDecoded(value, out T? decoded) || TryReadInteger(value, out decoded) ? decoded : DecodePayload<T>(value.Payload, typeInfo: null);
     }
 
     /// <summary>Decodes a stored value with the given metadata.</summary>
@@ -276,7 +276,23 @@ public sealed class KvValueSerializer
     /// </summary>
     internal KvException? TryDeserialize<T>(in KvValue value, out T? result)
     {
-        return TryGetDecoded(value, out result) ? null : TryDecodePayload(value.Payload, out result);
+        return TryGetDecoded(value, out result) || TryReadInteger(value, out result) ? null : TryDecodePayload(value.Payload, out result);
+    }
+
+    // A 64-bit integer is read straight from its digits when the options write and read integers as JSON numbers: the
+    // integer grammar is a subset of JSON numbers that System.Text.Json reads to the same value, so a backend need not
+    // keep a decoded copy of a counter for its reads to allocate nothing.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReadInteger<T>(in KvValue value, out T? result)
+    {
+        if (typeof(T) == typeof(long) && _cacheDecoded && value.Payload is { } digits && TryParseInteger(digits, out long integer))
+        {
+            result = (T)(object)integer;
+            return true;
+        }
+
+        result = default;
+        return false;
     }
 
     // An in-process backend hands back the immutable copy it kept, when it is of exactly the type asked for.
@@ -323,9 +339,17 @@ public sealed class KvValueSerializer
     // one JSON name, a type a source-generated resolver does not know): that is a value Kv cannot write or read.
     private JsonTypeInfo<T> GetTypeInfo<T>(bool writing)
     {
+        // The options' own lookup goes through a dictionary keyed by type; the last contract used for T is kept.
+        if (TypeInfoCache<T>.Last is { } last && ReferenceEquals(last.Options, Options))
+        {
+            return last;
+        }
+
         try
         {
-            return (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+            var typeInfo = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+            TypeInfoCache<T>.Last = typeInfo;
+            return typeInfo;
         }
         catch (Exception ex) when (IsSerializerFailure(ex))
         {
@@ -334,6 +358,13 @@ public sealed class KvValueSerializer
                 $"Values of type {typeof(T)} cannot be {(writing ? "written" : "read")} with these serializer options: {ex.Message}",
                 ex);
         }
+    }
+
+    // The contract of T that was used last, with its options (JsonTypeInfo.Options): one per T process-wide, so an
+    // application with one serializer finds it without a lookup, and another serializer replaces it.
+    private static class TypeInfoCache<T>
+    {
+        public static JsonTypeInfo<T>? Last;
     }
 
     private static KvValue Raw(byte[] bytes)

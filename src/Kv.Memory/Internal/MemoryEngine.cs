@@ -34,12 +34,11 @@ internal sealed class MemoryEngine
     // Versions (see KvValue.Version): one counter for the whole store, so they increase across every namespace.
     private long _version;
 
-    // Multi-key writes (transactions, set-many) run alone: single-key writers hold a shared pass (_activeWriters), a
-    // multi-key write raises _exclusivePending and waits for them to leave, and readers use _commitSequence as a
-    // seqlock (odd while a multi-key write applies) so no reader sees half of one. Readers never block writers.
-    private readonly Lock _exclusiveLock = new();
-    private int _activeWriters;
-    private int _exclusivePending;
+    // Multi-key writes (transactions, set-many, delete-many) run one at a time under _commitLock, which listings take
+    // too. A multi-key write claims its keys with a PendingEntry each, so single-key writes to those keys wait for it
+    // while every other write goes on. It stores its result with _commitSequence odd: readers use it as a seqlock, so
+    // no reader sees half of one. Readers never block writers, and single-key writers share no counter.
+    private readonly Lock _commitLock = new();
     private long _commitSequence;
 
     /// <summary>Creates an empty engine.</summary>
@@ -78,18 +77,25 @@ internal sealed class MemoryEngine
         int removed = 0;
         int visited = 0;
         var due = new List<ExpiryItem>(GcSliceSize);
+        List<(ExpiryItem Item, long DeadlineTicks)>? claimed = null;
         do
         {
             due.Clear();
             _expiry.TakeDue(now, due, GcSliceSize);
             foreach (ExpiryItem item in due)
             {
-                removed += CollectOne(item, now);
+                removed += CollectOne(item, now, ref claimed);
             }
 
             visited += due.Count;
         }
         while (due.Count == GcSliceSize);
+
+        // Keys a multi-key write had claimed are left to it; their items go back for the next pass.
+        if (claimed is not null)
+        {
+            _expiry.AddRange(claimed);
+        }
 
         LastPassVisited = visited;
         if (IndexOutgrowsStore(_expiry.Count))
@@ -115,73 +121,38 @@ internal sealed class MemoryEngine
     /// <summary>A new version: greater than every version given out before.</summary>
     public long NextVersion() => Interlocked.Increment(ref _version);
 
-    /// <summary>Enters a single-key write. It waits only while a multi-key write is applying; pair with <see cref="ExitWrite"/>.</summary>
-    public void EnterWrite()
+    /// <summary>
+    /// Runs a multi-key write: one at a time, and never during a listing. The write claims its keys
+    /// (<see cref="PendingEntry"/>) and stores its result between <see cref="BeginApply"/> and <see cref="EndApply"/>.
+    /// </summary>
+    public T RunMultiKey<TState, T>(TState state, Func<TState, T> write)
     {
-        while (true)
+        lock (_commitLock)
         {
-            if (Volatile.Read(ref _exclusivePending) == 0)
-            {
-                Interlocked.Increment(ref _activeWriters);
-
-                // The increment is a full fence: either the multi-key write sees this writer, or this writer sees it.
-                if (Volatile.Read(ref _exclusivePending) == 0)
-                {
-                    return;
-                }
-
-                Interlocked.Decrement(ref _activeWriters);
-            }
-
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _exclusivePending) != 0)
-            {
-                spin.SpinOnce();
-            }
+            return write(state);
         }
     }
 
-    /// <summary>Leaves a single-key write.</summary>
-    public void ExitWrite() => Interlocked.Decrement(ref _activeWriters);
+    /// <summary>Starts storing a multi-key write's result: readers that overlap it retry (see <see cref="BeginRead"/>).</summary>
+    public void BeginApply() => Interlocked.Increment(ref _commitSequence);
 
-    /// <summary>
-    /// Runs a multi-key write alone: no single-key write runs meanwhile, and readers that overlap it retry (see
-    /// <see cref="BeginRead"/>), so it is seen whole or not at all.
-    /// </summary>
-    public T RunExclusive<TState, T>(TState state, Func<TState, T> apply)
+    /// <summary>Ends storing a multi-key write's result.</summary>
+    public void EndApply() => Interlocked.Increment(ref _commitSequence);
+
+    /// <summary>Waits, as a single-key write, until a multi-key write has given back a key it claimed.</summary>
+    public static void WaitForRelease(ConcurrentDictionary<string, MemoryEntry> table, string key, PendingEntry pending)
     {
-        lock (_exclusiveLock)
+        var spin = new SpinWait();
+        while (table.TryGetValue(key, out MemoryEntry? entry) && ReferenceEquals(entry, pending))
         {
-            Interlocked.Exchange(ref _exclusivePending, 1);
-            try
-            {
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _activeWriters) != 0)
-                {
-                    spin.SpinOnce();
-                }
-
-                Interlocked.Increment(ref _commitSequence);
-                try
-                {
-                    return apply(state);
-                }
-                finally
-                {
-                    Interlocked.Increment(ref _commitSequence);
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref _exclusivePending, 0);
-            }
+            spin.SpinOnce();
         }
     }
 
     /// <summary>Runs a read of many entries (a listing) with no multi-key write applying meanwhile.</summary>
     public T ReadConsistent<TState, T>(TState state, Func<TState, T> read)
     {
-        lock (_exclusiveLock)
+        lock (_commitLock)
         {
             return read(state);
         }
@@ -230,20 +201,24 @@ internal sealed class MemoryEngine
     /// a reservation calls <see cref="Settle"/> once it has committed or rolled back.
     /// </summary>
     /// <returns><see langword="false"/> when the write would pass a limit; nothing is reserved then.</returns>
-    public bool TryReserve(bool addsEntry, long bytes)
+    public bool TryReserve(bool addsEntry, long bytes) => TryReserve(addsEntry ? 1 : 0, bytes);
+
+    /// <summary>Reserves room for <paramref name="entries"/> more entries and <paramref name="bytes"/> more bytes (a
+    /// multi-key write's growth); see <see cref="TryReserve(bool, long)"/>.</summary>
+    public bool TryReserve(long entries, long bytes)
     {
-        if (addsEntry && Interlocked.Increment(ref _entryCount) > _maxEntries)
+        if (entries > 0 && Interlocked.Add(ref _entryCount, entries) > _maxEntries)
         {
-            Interlocked.Decrement(ref _entryCount);
+            Interlocked.Add(ref _entryCount, -entries);
             return false;
         }
 
         if (bytes > 0 && Interlocked.Add(ref _byteCount, bytes) > _maxBytes)
         {
             Interlocked.Add(ref _byteCount, -bytes);
-            if (addsEntry)
+            if (entries > 0)
             {
-                Interlocked.Decrement(ref _entryCount);
+                Interlocked.Add(ref _entryCount, -entries);
             }
 
             return false;
@@ -257,7 +232,7 @@ internal sealed class MemoryEngine
         return true;
     }
 
-    /// <summary>Ends a reservation taken by <see cref="TryReserve"/>: its write has committed or rolled back.</summary>
+    /// <summary>Ends a reservation taken by <see cref="TryReserve(bool, long)"/>: its write has committed or rolled back.</summary>
     public void Settle()
     {
         if (_hasLimits)
@@ -272,14 +247,14 @@ internal sealed class MemoryEngine
     /// new entry). So it waits, a bounded while, for those to settle; then collects expired entries (gone for every
     /// reader already, so freeing them is not eviction) and tries once more; then fails.
     /// </summary>
-    /// <param name="addsEntry">Whether the write adds an entry.</param>
+    /// <param name="addsEntries">How many entries the write adds.</param>
     /// <param name="bytes">The bytes it adds.</param>
     /// <param name="table">With <paramref name="key"/>: the key this write adds, to notice that another write added it.</param>
     /// <param name="key">The key this write adds, or <see langword="null"/>.</param>
     /// <returns><see langword="true"/> when room was reserved; <see langword="false"/> when the key appeared meanwhile
     /// (retry as an overwrite).</returns>
     /// <exception cref="KvException"><see cref="KvErrorCode.CapacityExceeded"/>: there is no room.</exception>
-    public bool TryReserveSlow(bool addsEntry, long bytes, ConcurrentDictionary<string, MemoryEntry>? table, string? key)
+    public bool TryReserveSlow(long addsEntries, long bytes, ConcurrentDictionary<string, MemoryEntry>? table, string? key)
     {
         bool collected = false;
         var spin = new SpinWait();
@@ -290,7 +265,7 @@ internal sealed class MemoryEngine
                 return false;
             }
 
-            if (TryReserve(addsEntry, bytes))
+            if (TryReserve(addsEntries, bytes))
             {
                 return true;
             }
@@ -317,27 +292,22 @@ internal sealed class MemoryEngine
         KvErrorCode.CapacityExceeded,
         string.Create(CultureInfo.InvariantCulture, $"The memory store is full (MaxEntries {Format(_maxEntries)}, MaxBytes {Format(_maxBytes)}); the write was not applied and nothing was evicted."));
 
-    /// <summary>Whether a multi-key write that changes the counts by these amounts fits the limits (run alone, so no
-    /// reservation is needed: single-key writers are held off).</summary>
-    public bool Fits(long entries, long bytes) =>
-        (entries <= 0 || EntryCount + entries <= _maxEntries) && (bytes <= 0 || ByteCount + bytes <= _maxBytes);
-
-    /// <summary>Applies a change to the counts made by a multi-key write that <see cref="Fits"/>.</summary>
-    public void Adjust(long entries, long bytes)
+    /// <summary>Gives back <paramref name="entries"/> entries and <paramref name="bytes"/> bytes (0 or more each).</summary>
+    public void Release(long entries, long bytes)
     {
-        Interlocked.Add(ref _entryCount, entries);
-        Interlocked.Add(ref _byteCount, bytes);
-    }
-
-    public void Release(bool removesEntry, long bytes)
-    {
-        if (removesEntry)
+        if (entries != 0)
         {
-            Interlocked.Decrement(ref _entryCount);
+            Interlocked.Add(ref _entryCount, -entries);
         }
 
-        Interlocked.Add(ref _byteCount, -bytes);
+        if (bytes != 0)
+        {
+            Interlocked.Add(ref _byteCount, -bytes);
+        }
     }
+
+    /// <summary>Gives back the room of an entry that was removed (<paramref name="removesEntry"/>) or shrank.</summary>
+    public void Release(bool removesEntry, long bytes) => Release(removesEntry ? 1 : 0, bytes);
 
     private static string Format(long limit) => limit == long.MaxValue ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture);
 
@@ -367,9 +337,10 @@ internal sealed class MemoryEngine
             var slice = new List<(ExpiryItem Item, long DeadlineTicks)>(GcSliceSize);
             foreach ((ExpiryItem item, long deadline) in detached.UnorderedItems)
             {
-                if (item.Table.TryGetValue(item.Key, out MemoryEntry? entry) && entry.HasTtl && filed.Add(item))
+                // A key a multi-key write has claimed keeps its item as it is: the write may give back the entry it covers.
+                if (item.Table.TryGetValue(item.Key, out MemoryEntry? entry) && (entry.HasTtl || entry is PendingEntry) && filed.Add(item))
                 {
-                    slice.Add((item, Math.Min(deadline, entry.ExpiresAtTicks)));
+                    slice.Add((item, entry.HasTtl ? Math.Min(deadline, entry.ExpiresAtTicks) : deadline));
                     if (slice.Count == GcSliceSize)
                     {
                         _expiry.AddRange(slice);
@@ -393,10 +364,16 @@ internal sealed class MemoryEngine
         }
     }
 
-    private int CollectOne(ExpiryItem item, long now)
+    private int CollectOne(ExpiryItem item, long now, ref List<(ExpiryItem Item, long DeadlineTicks)>? claimed)
     {
         while (item.Table.TryGetValue(item.Key, out MemoryEntry? entry))
         {
+            if (entry is PendingEntry)
+            {
+                (claimed ??= []).Add((item, now));
+                return 0;
+            }
+
             if (!entry.HasTtl)
             {
                 return 0; // Made permanent since: nothing to collect.
@@ -412,7 +389,7 @@ internal sealed class MemoryEngine
             // Removes only the entry seen here; if a writer replaced it meanwhile, look again.
             if (item.Table.TryRemove(new KeyValuePair<string, MemoryEntry>(item.Key, entry)))
             {
-                Release(removesEntry: true, entry.SizeWith(item.Key));
+                Release(entries: 1, entry.SizeWith(item.Key));
                 return 1;
             }
         }

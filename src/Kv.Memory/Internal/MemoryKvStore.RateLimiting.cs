@@ -21,14 +21,13 @@ internal sealed partial class MemoryKvStore
     private ValueTask<KvRateLimitDecision> DecideAtomically<TRequest>(
         string stateKey, TRequest request, Func<string?, TRequest, long, KvRateLimitStateChange> decide)
     {
-        _engine.EnterWrite();
         try
         {
             ConcurrentDictionary<string, MemoryEntry> table = Table;
             while (true)
             {
                 long now = Now();
-                bool exists = table.TryGetValue(stateKey, out MemoryEntry? old);
+                bool exists = TryGetForWrite(table, stateKey, out MemoryEntry? old);
                 string? state = exists && !old!.IsExpiredAt(now) ? old.Decoded as string ?? DecodeRateLimitState(old.Payload) : null;
                 KvRateLimitStateChange change = decide(state, request, (now - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond);
                 if (change.NewState is null)
@@ -49,10 +48,6 @@ internal sealed partial class MemoryKvStore
         catch (KvException ex)
         {
             return ValueTask.FromException<KvRateLimitDecision>(ex);
-        }
-        finally
-        {
-            _engine.ExitWrite();
         }
     }
 }

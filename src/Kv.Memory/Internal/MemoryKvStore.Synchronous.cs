@@ -27,15 +27,7 @@ internal sealed partial class MemoryKvStore
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl)
     {
-        _engine.EnterWrite();
-        try
-        {
-            Set(key, value, ttl);
-        }
-        finally
-        {
-            _engine.ExitWrite();
-        }
+        Set(key, value, ttl);
     }
 
     protected override bool DeleteCore(string key)
@@ -46,15 +38,7 @@ internal sealed partial class MemoryKvStore
             return false;
         }
 
-        _engine.EnterWrite();
-        try
-        {
-            return Delete(table, key);
-        }
-        finally
-        {
-            _engine.ExitWrite();
-        }
+        return Delete(table, key);
     }
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
