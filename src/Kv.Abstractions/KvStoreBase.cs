@@ -30,6 +30,10 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         TimeProvider = timeProvider;
     }
 
+    // Whether the backend completes every operation synchronously (KvAdaptor.CompletesSynchronously), asked once:
+    // 0 not yet asked, 1 yes, 2 no.
+    private int _readsSynchronously;
+
     /// <summary>The path of this store's namespace, e.g. <c>sessions:admin</c>.</summary>
     public string NamespacePath { get; }
 
@@ -56,6 +60,15 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         KvMetrics? metrics = EnabledMetrics;
+
+        // A backend that completes every operation synchronously is read through its synchronous core: no task to
+        // wrap the value in and unwrap again.
+        if (metrics is null && ReadsSynchronously)
+        {
+            KvException? failure = Serializer.TryDeserialize(GetCore(key, includeDetails: false), out T? found);
+            return failure is null ? new ValueTask<T?>(found) : ValueTask.FromException<T?>(failure);
+        }
+
         ValueTask<KvValue> read = metrics is null
             ? GetCoreAsync(key, includeDetails: false, cancellationToken)
             : MeasureRead(metrics, Operations.Get, key, includeDetails: false, cancellationToken);
@@ -275,6 +288,21 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     /// operations skip the per-character rule loop; any other key, valid or not, goes to the full rules,
     /// which also give the error.
     /// </summary>
+    private bool ReadsSynchronously
+    {
+        get
+        {
+            int mode = _readsSynchronously;
+            if (mode == 0)
+            {
+                mode = Backend is KvAdaptor { CompletesSynchronously: true } ? 1 : 2;
+                _readsSynchronously = mode;
+            }
+
+            return mode == 1;
+        }
+    }
+
     private static void ValidateKey(string key)
     {
         if (key is null

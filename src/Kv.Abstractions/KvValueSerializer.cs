@@ -167,7 +167,8 @@ public sealed class KvValueSerializer
     {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int written);
-        return new KvValue(digits[..written].ToArray(), _cacheDecoded ? value : null);
+        // No decoded copy: reads take a 64-bit integer straight from its digits (TryReadInteger), allocation-free.
+        return new KvValue(digits[..written].ToArray());
     }
 
     /// <summary>Decodes a stored value as <typeparamref name="T"/>.</summary>
@@ -204,27 +205,40 @@ public sealed class KvValueSerializer
     public static bool TryParseInteger(ReadOnlySpan<byte> payload, out long value)
     {
         value = 0;
-        int start = payload.Length > 0 && payload[0] == (byte)'-' ? 1 : 0;
-        if (payload.Length == start || payload.Length > 20)
+        bool negative = payload.Length > 0 && payload[0] == (byte)'-';
+        int start = negative ? 1 : 0;
+        int digits = payload.Length - start;
+        if (digits is <= 0 or > 19)
         {
             return false;
         }
 
         // The same grammar Redis's INCRBY accepts, so both backends agree on what an integer is.
-        if (payload[start] == (byte)'0' && (payload.Length > start + 1 || start == 1))
+        if (payload[start] == (byte)'0' && (digits > 1 || negative))
         {
             return false;
         }
 
+        // One pass: at most 19 digits fit an unsigned 64-bit accumulator; the range is checked at the end.
+        ulong magnitude = 0;
         foreach (byte b in payload[start..])
         {
-            if (b is < (byte)'0' or > (byte)'9')
+            uint digit = (uint)(b - '0');
+            if (digit > 9)
             {
                 return false;
             }
+
+            magnitude = (magnitude * 10) + digit;
         }
 
-        return Utf8Parser.TryParse(payload, out value, out int consumed) && consumed == payload.Length;
+        if (magnitude > (negative ? (ulong)long.MaxValue + 1 : long.MaxValue))
+        {
+            return false;
+        }
+
+        value = negative ? unchecked((long)(0 - magnitude)) : (long)magnitude;
+        return true;
     }
 
     /// <summary>
@@ -442,7 +456,8 @@ public sealed class KvValueSerializer
         return null;
     }
 
-    private static bool IsImmutableScalar<T>(T value) => value is string or bool or int or long or double or decimal or Guid;
+    // A 64-bit integer is not kept decoded: reads take it straight from its digits (TryReadInteger).
+    private static bool IsImmutableScalar<T>(T value) => value is string or bool or int or double or decimal or Guid;
 
     // What a value that cannot be written or read throws: System.Text.Json's own errors (a cycle or bad JSON, an
     // unsupported type, a contract problem, a value the options forbid), and anything the user's type throws from a

@@ -10,8 +10,8 @@ namespace Kv.Internal;
 /// <para>Every stored key pays for one entry object, so it is kept small: a permanent entry is its payload, decoded
 /// copy and version (40 bytes with the object header). Only an entry with a TTL is an <see cref="ExpiringMemoryEntry"/>
 /// with its deadline (48 bytes), and only an entry with metadata carries a field for it. The decoded copy is kept for
-/// strings and other immutable scalars, but not for 64-bit integers: the serializer reads those from their digits
-/// without allocating. Create entries with <see cref="Create"/>.</para>
+/// strings and other immutable scalars; the serializer gives none for 64-bit integers, which it reads from their
+/// digits without allocating. Create entries with <see cref="Create"/>.</para>
 /// <para>What an entry counts against <see cref="MemoryKvOptions.MaxBytes"/> is not stored either:
 /// <see cref="SizeWith"/> computes it when an entry is added or removed, and a replacement under the same
 /// key changes it by the difference of <see cref="DataLength"/> alone.</para>
@@ -45,18 +45,14 @@ internal class MemoryEntry
     public int DataLength => Payload.Length + (Metadata?.Length ?? 0);
 
     /// <summary>Creates an entry; <paramref name="expiresAtTicks"/> is 0 for a permanent one.</summary>
-    public static MemoryEntry Create(byte[] payload, object? decoded, long expiresAtTicks, byte[]? metadata, long version)
-    {
-        // A counter's digits are read without a copy (see the remarks).
-        decoded = decoded is long ? null : decoded;
-        return (expiresAtTicks, metadata) switch
+    public static MemoryEntry Create(byte[] payload, object? decoded, long expiresAtTicks, byte[]? metadata, long version) =>
+        (expiresAtTicks, metadata) switch
         {
             (0, null) => new MemoryEntry(payload, decoded, version),
             (0, _) => new MemoryEntryWithMetadata(payload, decoded, metadata, version),
             (_, null) => new ExpiringMemoryEntry(payload, decoded, version, expiresAtTicks),
             _ => new ExpiringMemoryEntryWithMetadata(payload, decoded, metadata, version, expiresAtTicks),
         };
-    }
 
     /// <summary>An entry is gone from the instant its expiry is reached.</summary>
     public bool IsExpiredAt(long nowTicks) => this is ExpiringMemoryEntry expiring && nowTicks >= expiring.Deadline;

@@ -14,6 +14,14 @@ internal sealed partial class MemoryKvStore
             return KvValue.Missing;
         }
 
+        // One attempt in line; a read that overlapped a multi-key write storing its result goes round again.
+        long stamp = _engine.BeginRead();
+        KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
+        return _engine.EndRead(stamp) ? value : GetConsistent(table, key, includeDetails);
+    }
+
+    private KvValue GetConsistent(ConcurrentDictionary<string, MemoryEntry> table, string key, bool includeDetails)
+    {
         while (true)
         {
             long stamp = _engine.BeginRead();
