@@ -50,5 +50,5 @@ internal sealed partial class MemoryKvStore
     }
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        ChangeExpiry(key, now => Deadline(now, ttl), requireTtl: false);
+        ChangeExpiry(key, ttl.Ticks, requireTtl: false);
 }

@@ -219,7 +219,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         new(ExpireCore(key, ttl));
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        new(ChangeExpiry(key, static _ => 0, requireTtl: true));
+        new(ChangeExpiry(key, ttlTicks: 0, requireTtl: true));
 
     protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
     {
@@ -342,8 +342,9 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         return false;
     }
 
-    // Replaces a live entry's expiry (0: permanent). With requireTtl, only an entry that has a TTL counts (persist).
-    private bool ChangeExpiry(string key, Func<long, long> deadline, bool requireTtl)
+    // Replaces a live entry's expiry with now + ttlTicks (0: permanent). With requireTtl, only an entry that has a TTL
+    // counts (persist).
+    private bool ChangeExpiry(string key, long ttlTicks, bool requireTtl)
     {
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         if (table is null)
@@ -355,7 +356,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         while (TryGetForWrite(table, key, out MemoryEntry? old) && !old.IsExpiredAt(now) && (old.HasTtl || !requireTtl))
         {
             // The entry keeps its size, so this never needs room and never fails.
-            if (TryReplace(table, key, old, old.WithExpiry(deadline(now)), now))
+            if (TryReplace(table, key, old, old.WithExpiry(ttlTicks == 0 ? 0 : now + ttlTicks), now))
             {
                 return true;
             }
