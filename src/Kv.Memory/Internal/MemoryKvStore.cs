@@ -420,12 +420,23 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         try
         {
             long now = Now();
+
+            // A namespace gets its table only when the transaction stores something in it (any of its keys, by any
+            // operation: a key checked first and set later needs the table as much as one only set).
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            foreach (KvTransactionOperation op in operations)
+            {
+                if (op.Kind is KvTransactionOperationKind.Set or KvTransactionOperationKind.Increment)
+                {
+                    written.Add(op.NamespacePath);
+                }
+            }
+
             foreach (KvTransactionOperation op in operations)
             {
                 if (!claims.ContainsKey((op.NamespacePath, op.Key)))
                 {
-                    // A namespace gets its table only when the transaction stores something in it.
-                    ConcurrentDictionary<string, MemoryEntry>? table = op.Kind is KvTransactionOperationKind.Set or KvTransactionOperationKind.Increment
+                    ConcurrentDictionary<string, MemoryEntry>? table = written.Contains(op.NamespacePath)
                         ? _engine.GetOrAddTable(op.NamespacePath)
                         : _engine.FindTable(op.NamespacePath);
                     claims.Add((op.NamespacePath, op.Key), table is null ? Claim.Absent(op.Key) : Claim.Take(table, op.Key, now));
