@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -128,6 +129,21 @@ public abstract partial class KvStoreBase : IAtomicKvStore
 
     /// <inheritdoc />
     public ValueTask SetAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // Strings, the most common value, take a path compiled for them alone: the shared generic body that reference
+        // types run looks their type up at run time at every step of the encoding.
+        if (typeof(T) == typeof(string))
+        {
+            return SetStringAsync(key, Unsafe.As<T, string>(ref value), options, cancellationToken);
+        }
+
+        ValidateKey(key);
+        TimeSpan? ttl = NormalizeTtl(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
+    }
+
+    private ValueTask SetStringAsync(string key, string value, KvSetOptions? options, CancellationToken cancellationToken)
     {
         ValidateKey(key);
         TimeSpan? ttl = NormalizeTtl(options);
