@@ -290,6 +290,13 @@ public sealed class KvValueSerializer
     /// </summary>
     internal KvException? TryDeserialize<T>(in KvValue value, out T? result)
     {
+        // A missing key decodes to default without the lookups below (shared generic code pays for each type test).
+        if (value.Payload is null)
+        {
+            result = default;
+            return null;
+        }
+
         return TryGetDecoded(value, out result) || TryReadInteger(value, out result) ? null : TryDecodePayload(value.Payload, out result);
     }
 
