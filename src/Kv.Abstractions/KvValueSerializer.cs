@@ -219,17 +219,31 @@ public sealed class KvValueSerializer
             return false;
         }
 
-        // One pass: at most 19 digits fit an unsigned 64-bit accumulator; the range is checked at the end.
+        // One pass, two digits a step (half the chain of dependent multiplications): at most 19 digits fit an
+        // unsigned 64-bit accumulator; the range is checked at the end.
         ulong magnitude = 0;
-        foreach (byte b in payload[start..])
+        int i = start;
+        if ((digits & 1) != 0)
         {
-            uint digit = (uint)(b - '0');
-            if (digit > 9)
+            magnitude = (uint)(payload[i] - '0');
+            if (magnitude > 9)
             {
                 return false;
             }
 
-            magnitude = (magnitude * 10) + digit;
+            i++;
+        }
+
+        for (; i + 1 < payload.Length; i += 2)
+        {
+            uint high = (uint)(payload[i] - '0');
+            uint low = (uint)(payload[i + 1] - '0');
+            if (high > 9 || low > 9)
+            {
+                return false;
+            }
+
+            magnitude = (magnitude * 100) + (high * 10) + low;
         }
 
         if (magnitude > (negative ? (ulong)long.MaxValue + 1 : long.MaxValue))
