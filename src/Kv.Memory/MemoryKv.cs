@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using Kv.Internal;
 
 namespace Kv;
@@ -17,37 +15,7 @@ namespace Kv;
 /// </remarks>
 public sealed class MemoryKv : AtomicKvAdaptor
 {
-    // How many due expiry items one GC slice takes under the index lock before it lets writers in again.
-    internal const int GcSliceSize = 256;
-
-    // The expiry index is compacted when it holds more than twice as many items as there are entries, plus this.
-    internal const int CompactionSlack = 4096;
-
-    // How long a write that found no room waits (in SpinWait rounds) for writes holding reservations to settle
-    // before it collects expired entries and, failing that, reports the store full.
-    private const int MaxSettleSpins = 200;
-
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MemoryEntry>> _tables = new(StringComparer.Ordinal);
-    private readonly ExpiryIndex _expiry = new();
-    private readonly long _maxEntries;
-    private readonly long _maxBytes;
-    private readonly bool _hasLimits;
     private readonly TimeSpan _gcInterval;
-    private long _entryCount;
-    private long _byteCount;
-    private int _inFlight;
-    private int _compacting;
-
-    // Versions (see KvValue.Version): one counter for the whole store, so they increase across every namespace.
-    private long _version;
-
-    // Multi-key writes (transactions, set-many) run alone: single-key writers hold a shared pass (_activeWriters), a
-    // multi-key write raises _exclusivePending and waits for them to leave, and readers use _commitSequence as a
-    // seqlock (odd while a multi-key write applies) so no reader sees half of one. Readers never block writers.
-    private readonly Lock _exclusiveLock = new();
-    private int _activeWriters;
-    private int _exclusivePending;
-    private long _commitSequence;
 
     /// <summary>Creates a store with the default options, the system clock and the default serializer.</summary>
     public MemoryKv()
@@ -71,11 +39,8 @@ public sealed class MemoryKv : AtomicKvAdaptor
             throw new ArgumentException(string.Join(" ", problems), nameof(options));
         }
 
-        TimeProvider = timeProvider ?? TimeProvider.System;
+        Engine = new MemoryEngine(options, timeProvider ?? TimeProvider.System);
         Serializer = serializer ?? KvValueSerializer.Default;
-        _maxEntries = options.MaxEntries ?? long.MaxValue;
-        _maxBytes = options.MaxBytes ?? long.MaxValue;
-        _hasLimits = options.MaxEntries is not null || options.MaxBytes is not null;
         _gcInterval = options.GcInterval;
     }
 
@@ -83,22 +48,18 @@ public sealed class MemoryKv : AtomicKvAdaptor
     public override TimeSpan? CollectionInterval => _gcInterval;
 
     /// <summary>The physical entries held, expired-but-not-yet-collected ones included.</summary>
-    public long EntryCount => Interlocked.Read(ref _entryCount);
+    public long EntryCount => Engine.EntryCount;
 
     /// <summary>The bytes the entries take, counted as for <see cref="MemoryKvOptions.MaxBytes"/>.</summary>
-    public long ByteCount => Interlocked.Read(ref _byteCount);
+    public long ByteCount => Engine.ByteCount;
 
-    internal TimeProvider TimeProvider { get; }
+    /// <summary>The engine that holds this store's data.</summary>
+    internal MemoryEngine Engine { get; }
 
     internal KvValueSerializer Serializer { get; }
 
-    internal ExpiryIndex Expiry => _expiry;
-
     /// <summary>Always <see langword="true"/>: every operation of a memory store completes synchronously.</summary>
     public override bool CompletesSynchronously => true;
-
-    /// <summary>How many expiry index items the last GC pass visited: the measure of its cost, for tests.</summary>
-    internal int LastPassVisited { get; private set; }
 
     /// <inheritdoc />
     public override IAtomicKvStore Namespace(string name) => new MemoryKvStore(this, KvKeyLayout.ChildPath(null, name), Serializer);
@@ -108,33 +69,7 @@ public sealed class MemoryKv : AtomicKvAdaptor
     /// due, and holds the expiry index's lock for one slice of at most a few hundred items at a time.
     /// </summary>
     /// <returns>How many entries it removed.</returns>
-    public int CollectExpired()
-    {
-        long now = TimeProvider.GetUtcNow().UtcTicks;
-        int removed = 0;
-        int visited = 0;
-        var due = new List<ExpiryItem>(GcSliceSize);
-        do
-        {
-            due.Clear();
-            _expiry.TakeDue(now, due, GcSliceSize);
-            foreach (ExpiryItem item in due)
-            {
-                removed += CollectOne(item, now);
-            }
-
-            visited += due.Count;
-        }
-        while (due.Count == GcSliceSize);
-
-        LastPassVisited = visited;
-        if (IndexOutgrowsStore(_expiry.Count))
-        {
-            ScheduleCompaction();
-        }
-
-        return removed;
-    }
+    public int CollectExpired() => Engine.CollectExpired();
 
     /// <summary>Runs one GC pass now (see <see cref="CollectExpired"/>).</summary>
     /// <param name="cancellationToken">Cancels the operation before it starts.</param>
@@ -147,319 +82,6 @@ public sealed class MemoryKv : AtomicKvAdaptor
 
     /// <summary>Returns an adaptor on this store's data whose stores encode values with <paramref name="serializer"/>.</summary>
     internal AtomicKvAdaptor WithSerializer(KvValueSerializer serializer) => new SerializerView(this, serializer);
-
-    internal ConcurrentDictionary<string, MemoryEntry> GetOrAddTable(string namespacePath) =>
-        _tables.GetOrAdd(namespacePath, static _ => new(StringComparer.Ordinal));
-
-    /// <summary>Whether an expiry-index compaction is running (or queued), for tests.</summary>
-    internal bool IsCompacting => Volatile.Read(ref _compacting) != 0;
-
-    /// <summary>How many namespaces have a table: only namespaces that were written to.</summary>
-    internal int TableCount => _tables.Count;
-
-    internal ConcurrentDictionary<string, MemoryEntry>? FindTable(string namespacePath) =>
-        _tables.TryGetValue(namespacePath, out ConcurrentDictionary<string, MemoryEntry>? table) ? table : null;
-
-    /// <summary>A new version: greater than every version given out before.</summary>
-    internal long NextVersion() => Interlocked.Increment(ref _version);
-
-    /// <summary>Enters a single-key write. It waits only while a multi-key write is applying; pair with <see cref="ExitWrite"/>.</summary>
-    internal void EnterWrite()
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref _exclusivePending) == 0)
-            {
-                Interlocked.Increment(ref _activeWriters);
-
-                // The increment is a full fence: either the multi-key write sees this writer, or this writer sees it.
-                if (Volatile.Read(ref _exclusivePending) == 0)
-                {
-                    return;
-                }
-
-                Interlocked.Decrement(ref _activeWriters);
-            }
-
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _exclusivePending) != 0)
-            {
-                spin.SpinOnce();
-            }
-        }
-    }
-
-    /// <summary>Leaves a single-key write.</summary>
-    internal void ExitWrite() => Interlocked.Decrement(ref _activeWriters);
-
-    /// <summary>
-    /// Runs a multi-key write alone: no single-key write runs meanwhile, and readers that overlap it retry (see
-    /// <see cref="BeginRead"/>), so it is seen whole or not at all.
-    /// </summary>
-    internal T RunExclusive<TState, T>(TState state, Func<TState, T> apply)
-    {
-        lock (_exclusiveLock)
-        {
-            Interlocked.Exchange(ref _exclusivePending, 1);
-            try
-            {
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _activeWriters) != 0)
-                {
-                    spin.SpinOnce();
-                }
-
-                Interlocked.Increment(ref _commitSequence);
-                try
-                {
-                    return apply(state);
-                }
-                finally
-                {
-                    Interlocked.Increment(ref _commitSequence);
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref _exclusivePending, 0);
-            }
-        }
-    }
-
-    /// <summary>Runs a read of many entries (a listing) with no multi-key write applying meanwhile.</summary>
-    internal T ReadConsistent<TState, T>(TState state, Func<TState, T> read)
-    {
-        lock (_exclusiveLock)
-        {
-            return read(state);
-        }
-    }
-
-    /// <summary>Starts a read: waits out a multi-key write that is applying and returns the stamp to check with <see cref="EndRead"/>.</summary>
-    internal long BeginRead()
-    {
-        long stamp = Volatile.Read(ref _commitSequence);
-        if ((stamp & 1) != 0)
-        {
-            var spin = new SpinWait();
-            do
-            {
-                spin.SpinOnce();
-                stamp = Volatile.Read(ref _commitSequence);
-            }
-            while ((stamp & 1) != 0);
-        }
-
-        return stamp;
-    }
-
-    /// <summary>Whether no multi-key write started since <see cref="BeginRead"/>; if one did, the read retries.</summary>
-    internal bool EndRead(long stamp)
-    {
-        // Keeps the entry loads before the stamp's second load (free on x64; a fence on weaker memory models).
-        Volatile.ReadBarrier();
-        return Volatile.Read(ref _commitSequence) == stamp;
-    }
-
-    /// <summary>Files an expiry item for a write; past the compaction threshold, schedules a compaction.</summary>
-    internal void AddExpiry(ConcurrentDictionary<string, MemoryEntry> table, string key, long deadlineTicks)
-    {
-        if (IndexOutgrowsStore(_expiry.Add(table, key, deadlineTicks)))
-        {
-            ScheduleCompaction();
-        }
-    }
-
-    // Stale items outnumber live ones (see CompactExpiryIndex): time to compact.
-    private bool IndexOutgrowsStore(int indexCount) => indexCount > (2 * EntryCount) + CompactionSlack;
-
-    /// <summary>
-    /// Reserves room for a write: one more entry when <paramref name="addsEntry"/>, and more bytes. A write that got
-    /// a reservation calls <see cref="Settle"/> once it has committed or rolled back.
-    /// </summary>
-    /// <returns><see langword="false"/> when the write would pass a limit; nothing is reserved then.</returns>
-    internal bool TryReserve(bool addsEntry, long bytes)
-    {
-        if (addsEntry && Interlocked.Increment(ref _entryCount) > _maxEntries)
-        {
-            Interlocked.Decrement(ref _entryCount);
-            return false;
-        }
-
-        if (bytes > 0 && Interlocked.Add(ref _byteCount, bytes) > _maxBytes)
-        {
-            Interlocked.Add(ref _byteCount, -bytes);
-            if (addsEntry)
-            {
-                Interlocked.Decrement(ref _entryCount);
-            }
-
-            return false;
-        }
-
-        if (_hasLimits)
-        {
-            Interlocked.Increment(ref _inFlight);
-        }
-
-        return true;
-    }
-
-    /// <summary>Ends a reservation taken by <see cref="TryReserve"/>: its write has committed or rolled back.</summary>
-    internal void Settle()
-    {
-        if (_hasLimits)
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
-
-    /// <summary>
-    /// The slow path of a reservation that found no room. A limit may look reached only because of writes in flight:
-    /// one that reserved and will roll back, or one adding this very key (then this write is an overwrite, needing no
-    /// new entry). So it waits, a bounded while, for those to settle; then collects expired entries (gone for every
-    /// reader already, so freeing them is not eviction) and tries once more; then fails.
-    /// </summary>
-    /// <param name="addsEntry">Whether the write adds an entry.</param>
-    /// <param name="bytes">The bytes it adds.</param>
-    /// <param name="table">With <paramref name="key"/>: the key this write adds, to notice that another write added it.</param>
-    /// <param name="key">The key this write adds, or <see langword="null"/>.</param>
-    /// <returns><see langword="true"/> when room was reserved; <see langword="false"/> when the key appeared meanwhile
-    /// (retry as an overwrite).</returns>
-    /// <exception cref="KvException"><see cref="KvErrorCode.CapacityExceeded"/>: there is no room.</exception>
-    internal bool TryReserveSlow(bool addsEntry, long bytes, ConcurrentDictionary<string, MemoryEntry>? table, string? key)
-    {
-        bool collected = false;
-        var spin = new SpinWait();
-        for (int round = 0; ; round++)
-        {
-            if (key is not null && table!.ContainsKey(key))
-            {
-                return false;
-            }
-
-            if (TryReserve(addsEntry, bytes))
-            {
-                return true;
-            }
-
-            if (Volatile.Read(ref _inFlight) > 0 && round < MaxSettleSpins)
-            {
-                spin.SpinOnce();
-            }
-            else if (!collected)
-            {
-                CollectExpired();
-                collected = true;
-                round = 0;
-            }
-            else
-            {
-                throw CapacityExceeded();
-            }
-        }
-    }
-
-    /// <summary>The error of a write that found no room even after expired entries were collected.</summary>
-    internal KvException CapacityExceeded() => new(
-        KvErrorCode.CapacityExceeded,
-        string.Create(CultureInfo.InvariantCulture, $"The memory store is full (MaxEntries {Format(_maxEntries)}, MaxBytes {Format(_maxBytes)}); the write was not applied and nothing was evicted."));
-
-    /// <summary>Whether a multi-key write that changes the counts by these amounts fits the limits (run alone, so no
-    /// reservation is needed: single-key writers are held off).</summary>
-    internal bool Fits(long entries, long bytes) =>
-        (entries <= 0 || EntryCount + entries <= _maxEntries) && (bytes <= 0 || ByteCount + bytes <= _maxBytes);
-
-    /// <summary>Applies a change to the counts made by a multi-key write that <see cref="Fits"/>.</summary>
-    internal void Adjust(long entries, long bytes)
-    {
-        Interlocked.Add(ref _entryCount, entries);
-        Interlocked.Add(ref _byteCount, bytes);
-    }
-
-    internal void Release(bool removesEntry, long bytes)
-    {
-        if (removesEntry)
-        {
-            Interlocked.Decrement(ref _entryCount);
-        }
-
-        Interlocked.Add(ref _byteCount, -bytes);
-    }
-
-    private static string Format(long limit) => limit == long.MaxValue ? "unlimited" : limit.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Drops the items that deletes and rewrites left behind (see <see cref="ExpiryIndex"/>): detaches the heap in
-    /// O(1), then files back, a slice at a time, one item per key that still has a TTL, at a deadline no later than
-    /// the entry's. Runs when the index has grown past twice the entry count, so its cost is amortized over at least
-    /// as many earlier writes, on the thread pool. A key rewritten meanwhile is safe: a new TTL or a shorter one adds its
-    /// own item, and a kept or longer one is covered by the item filed back here. While it runs, a GC pass sees only the
-    /// items filed back so far; the rest are collected by the next pass.
-    /// </summary>
-    private void ScheduleCompaction()
-    {
-        // On the thread pool, never on a writer's thread or inside a GC pass: a compaction visits the whole index.
-        if (Interlocked.CompareExchange(ref _compacting, 1, 0) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static kv => kv.CompactExpiryIndex(), this, preferLocal: false);
-        }
-    }
-
-    private void CompactExpiryIndex()
-    {
-        try
-        {
-            PriorityQueue<ExpiryItem, long> detached = _expiry.DetachAll();
-            var filed = new HashSet<ExpiryItem>();
-            var slice = new List<(ExpiryItem Item, long DeadlineTicks)>(GcSliceSize);
-            foreach ((ExpiryItem item, long deadline) in detached.UnorderedItems)
-            {
-                if (item.Table.TryGetValue(item.Key, out MemoryEntry? entry) && entry.HasTtl && filed.Add(item))
-                {
-                    slice.Add((item, Math.Min(deadline, entry.ExpiresAtTicks)));
-                    if (slice.Count == GcSliceSize)
-                    {
-                        _expiry.AddRange(slice);
-                        slice.Clear();
-                    }
-                }
-            }
-
-            _expiry.AddRange(slice);
-        }
-        finally
-        {
-            Volatile.Write(ref _compacting, 0);
-        }
-    }
-
-    private int CollectOne(ExpiryItem item, long now)
-    {
-        while (item.Table.TryGetValue(item.Key, out MemoryEntry? entry))
-        {
-            if (!entry.HasTtl)
-            {
-                return 0; // Made permanent since: nothing to collect.
-            }
-
-            if (!entry.IsExpiredAt(now))
-            {
-                // Extended since this item was added: keep covering it at its current deadline.
-                _expiry.Add(item.Table, item.Key, entry.ExpiresAtTicks);
-                return 0;
-            }
-
-            // Removes only the entry seen here; if a writer replaced it meanwhile, look again.
-            if (item.Table.TryRemove(new KeyValuePair<string, MemoryEntry>(item.Key, entry)))
-            {
-                Release(removesEntry: true, entry.SizeWith(item.Key));
-                return 1;
-            }
-        }
-
-        return 0;
-    }
 
     /// <summary>This store's data, with another serializer (the test suite's custom-options cases).</summary>
     private sealed class SerializerView(MemoryKv kv, KvValueSerializer serializer) : AtomicKvAdaptor

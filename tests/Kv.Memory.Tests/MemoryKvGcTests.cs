@@ -1,3 +1,4 @@
+using Kv.Internal;
 using Kv.Conformance;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -117,7 +118,7 @@ public sealed class MemoryKvGcTests
         _clock.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal(expiring, _kv.CollectExpired());
-        Assert.Equal(expiring, _kv.LastPassVisited);
+        Assert.Equal(expiring, _kv.Engine.LastPassVisited);
         Assert.Equal(permanent + living, _kv.EntryCount);
     }
 
@@ -132,16 +133,16 @@ public sealed class MemoryKvGcTests
             await _store.SetAsync("session", "s", Short);
         }
 
-        Assert.Equal(1, _kv.Expiry.Count);
+        Assert.Equal(1, _kv.Engine.Expiry.Count);
         _clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(1, _kv.CollectExpired());
-        Assert.Equal(0, _kv.Expiry.Count);
+        Assert.Equal(0, _kv.Engine.Expiry.Count);
     }
 
     [Fact]
     public async Task Collect_runs_in_slices_and_removes_everything_due()
     {
-        int count = (MemoryKv.GcSliceSize * 3) + 7;
+        int count = (MemoryEngine.GcSliceSize * 3) + 7;
         for (int i = 0; i < count; i++)
         {
             await _store.SetAsync("k" + i, i, Short);

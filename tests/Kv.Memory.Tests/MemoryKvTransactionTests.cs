@@ -175,7 +175,25 @@ public sealed class MemoryKvTransactionTests
             .CommitAsync();
 
         Assert.True(result.Applied);
-        Assert.Equal(1, kv.TableCount);
+        Assert.Equal(1, kv.Engine.TableCount);
+        Assert.Equal(1, kv.EntryCount);
+    }
+
+    [Fact]
+    public async Task A_key_checked_then_set_in_a_never_written_namespace_is_stored()
+    {
+        // The optimistic pattern of the portable rate-limit defaults: check that the key is missing, then set it, as
+        // the first write the namespace ever sees.
+        var kv = new MemoryKv();
+        IAtomicKvStore store = kv.Namespace("fresh");
+
+        KvCommitResult result = await store.CreateTransaction()
+            .Check(store, "k", null)
+            .Set(store, "k", "v")
+            .CommitAsync();
+
+        Assert.True(result.Applied);
+        Assert.Equal("v", await store.GetAsync<string>("k"));
         Assert.Equal(1, kv.EntryCount);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -37,6 +38,10 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         TimeProvider = timeProvider;
     }
 
+    // Whether the backend completes every operation synchronously (KvAdaptor.CompletesSynchronously), asked once:
+    // 0 not yet asked, 1 yes, 2 no.
+    private int _readsSynchronously;
+
     /// <summary>The path of this store's namespace, e.g. <c>sessions:admin</c>.</summary>
     public string NamespacePath { get; }
 
@@ -63,6 +68,26 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
         KvMetrics? metrics = EnabledMetrics;
+
+        // A backend that completes every operation synchronously is read through its synchronous core: no task to
+        // wrap the value in and unwrap again.
+        if (metrics is null && ReadsSynchronously)
+        {
+            KvValue stored;
+            try
+            {
+                stored = GetCore(key, includeDetails: false);
+            }
+            catch (Exception ex)
+            {
+                // A core's failure is reported through the task, as on every other path.
+                return ValueTask.FromException<T?>(ex);
+            }
+
+            KvException? failure = Serializer.TryDeserialize(stored, out T? found);
+            return failure is null ? new ValueTask<T?>(found) : ValueTask.FromException<T?>(failure);
+        }
+
         ValueTask<KvValue> read = metrics is null
             ? Read(key, includeDetails: false, cancellationToken)
             : MeasureRead(metrics, KvOperationNames.Get, key, includeDetails: false, cancellationToken);
@@ -122,6 +147,21 @@ public abstract partial class KvStoreBase : IAtomicKvStore
 
     /// <inheritdoc />
     public ValueTask SetAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // Strings, the most common value, take a path compiled for them alone: the shared generic body that reference
+        // types run looks their type up at run time at every step of the encoding.
+        if (typeof(T) == typeof(string))
+        {
+            return SetStringAsync(key, Unsafe.As<T, string>(ref value), options, cancellationToken);
+        }
+
+        ValidateKey(key);
+        TimeSpan? ttl = NormalizeTtl(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
+    }
+
+    private ValueTask SetStringAsync(string key, string value, KvSetOptions? options, CancellationToken cancellationToken)
     {
         ValidateKey(key);
         TimeSpan? ttl = NormalizeTtl(options);
@@ -273,6 +313,22 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     /// <returns>A <see cref="KvErrorCode.StoreOperationFailed"/> exception.</returns>
     protected static KvException StoreFailed(string message, Exception? innerException = null) =>
         new(KvErrorCode.StoreOperationFailed, message, innerException);
+
+    /// <summary>Whether the adaptor completes every operation synchronously (<see cref="KvAdaptor.CompletesSynchronously"/>), asked once.</summary>
+    private bool ReadsSynchronously
+    {
+        get
+        {
+            int mode = _readsSynchronously;
+            if (mode == 0)
+            {
+                mode = Adaptor.CompletesSynchronously ? 1 : 2;
+                _readsSynchronously = mode;
+            }
+
+            return mode == 1;
+        }
+    }
 
     /// <summary>
     /// Validates a key with <see cref="KvKeyRules"/>, after a fast check of the common shape: non-empty, at most

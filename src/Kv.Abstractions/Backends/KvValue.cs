@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kv;
 
 /// <summary>
@@ -16,6 +18,7 @@ public readonly struct KvValue
     /// <param name="decoded">An immutable decoded copy that an in-process backend may hand back instead of decoding
     /// the payload again; <see langword="null"/> when there is none.</param>
     /// <param name="expiresAt">When the entry expires, when the backend read it; otherwise <see langword="null"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KvValue(byte[] payload, object? decoded = null, DateTimeOffset? expiresAt = null)
     {
         ArgumentNullException.ThrowIfNull(payload);

@@ -13,7 +13,7 @@ namespace Kv.Internal;
 /// session touched on every request costs one item, not one per touch.</para>
 /// <para>A delete, or a rewrite without a TTL, leaves its item behind until the item comes due. So that such
 /// stale items cannot pile up (a lock taken and released with a one-hour lease, again and again),
-/// <see cref="MemoryKv"/> compacts the index when it holds more than about twice as many items as the store holds
+/// <see cref="MemoryEngine"/> compacts the index when it holds more than about twice as many items as the store holds
 /// entries: it detaches the heap in O(1) and files back, in slices, one item per key that still has a TTL.</para>
 /// <para>Every method holds the lock for O(log n) per item, and <see cref="TakeDue"/> and <see cref="AddRange"/>
 /// for one bounded slice.</para>

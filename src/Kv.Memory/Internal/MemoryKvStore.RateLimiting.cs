@@ -22,14 +22,13 @@ internal sealed partial class MemoryKvStore : IKvRateLimitStore
     private ValueTask<KvRateLimitDecision> DecideAtomically<TRequest>(
         string stateKey, TRequest request, Func<string?, TRequest, long, KvRateLimitStateChange> decide)
     {
-        _kv.EnterWrite();
         try
         {
             ConcurrentDictionary<string, MemoryEntry> table = Table;
             while (true)
             {
                 long now = Now();
-                bool exists = table.TryGetValue(stateKey, out MemoryEntry? old);
+                bool exists = TryGetForWrite(table, stateKey, out MemoryEntry? old);
                 string? state = exists && !old!.IsExpiredAt(now) ? old.Decoded as string ?? KvRateLimitAlgorithms.DecodeState(old.Payload) : null;
                 KvRateLimitStateChange change = decide(state, request, (now - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond);
                 if (change.NewState is null)
@@ -38,7 +37,7 @@ internal sealed partial class MemoryKvStore : IKvRateLimitStore
                 }
 
                 MemoryEntry entry = NewEntry(
-                    new KvValue(KvRateLimitAlgorithms.EncodeState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _kv.NextVersion());
+                    new KvValue(KvRateLimitAlgorithms.EncodeState(change.NewState), change.NewState), now + change.NewStateTtl.Ticks, metadata: null, _engine.NextVersion());
 
                 // A lost swap means another decision changed the state first: decide again on what it wrote.
                 if (exists ? TryReplace(table, stateKey, old!, entry, now) : TryAdd(table, stateKey, entry))
@@ -50,10 +49,6 @@ internal sealed partial class MemoryKvStore : IKvRateLimitStore
         catch (KvException ex)
         {
             return ValueTask.FromException<KvRateLimitDecision>(ex);
-        }
-        finally
-        {
-            _kv.ExitWrite();
         }
     }
 }

@@ -14,11 +14,19 @@ internal sealed partial class MemoryKvStore
             return KvValue.Missing;
         }
 
+        // One attempt in line; a read that overlapped a multi-key write storing its result goes round again.
+        long stamp = _engine.BeginRead();
+        KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
+        return _engine.EndRead(stamp) ? value : GetConsistent(table, key, includeDetails);
+    }
+
+    private KvValue GetConsistent(ConcurrentDictionary<string, MemoryEntry> table, string key, bool includeDetails)
+    {
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             KvValue value = TryGetLive(table, key, out MemoryEntry? entry) ? entry.ToValue(includeDetails) : KvValue.Missing;
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return value;
             }
@@ -27,15 +35,7 @@ internal sealed partial class MemoryKvStore
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl)
     {
-        _kv.EnterWrite();
-        try
-        {
-            Set(key, value, ttl);
-        }
-        finally
-        {
-            _kv.ExitWrite();
-        }
+        Set(key, value, ttl);
     }
 
     protected override bool DeleteCore(string key)
@@ -46,17 +46,9 @@ internal sealed partial class MemoryKvStore
             return false;
         }
 
-        _kv.EnterWrite();
-        try
-        {
-            return Delete(table, key);
-        }
-        finally
-        {
-            _kv.ExitWrite();
-        }
+        return Delete(table, key);
     }
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        ChangeExpiry(key, now => Deadline(now, ttl), requireTtl: false);
+        ChangeExpiry(key, ttl.Ticks, requireTtl: false);
 }

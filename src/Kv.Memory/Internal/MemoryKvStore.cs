@@ -13,22 +13,24 @@ namespace Kv.Internal;
 internal sealed partial class MemoryKvStore : KvStoreBase
 {
     private readonly MemoryKv _kv;
+    private readonly MemoryEngine _engine;
 
     // The namespace's table, resolved on first use. A namespace that was only ever read has none: reads of a
     // never-written namespace allocate nothing. Tables are never removed, so caching one is safe.
     private ConcurrentDictionary<string, MemoryEntry>? _table;
 
     public MemoryKvStore(MemoryKv kv, string namespacePath, KvValueSerializer serializer)
-        : base(kv, namespacePath, serializer, kv.TimeProvider)
+        : base(kv, namespacePath, serializer, kv.Engine.TimeProvider)
     {
         _kv = kv;
+        _engine = kv.Engine;
     }
 
     // The table to write to, created on the namespace's first write.
-    private ConcurrentDictionary<string, MemoryEntry> Table => _table ??= _kv.GetOrAddTable(NamespacePath);
+    private ConcurrentDictionary<string, MemoryEntry> Table => _table ??= _engine.GetOrAddTable(NamespacePath);
 
     // The table to read from, or null while the namespace was never written.
-    private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _kv.FindTable(NamespacePath);
+    private ConcurrentDictionary<string, MemoryEntry>? ExistingTable => _table ??= _engine.FindTable(NamespacePath);
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new MemoryKvStore(_kv, namespacePath, Serializer);
 
@@ -68,13 +70,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         // All keys are read within one stamp, so the batch never shows half of a transaction.
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             for (int i = 0; i < keys.Length; i++)
             {
                 values[i] = TryGetLive(table, keys[i], out MemoryEntry? entry) ? entry.ToValue(includeDetails: false) : KvValue.Missing;
             }
 
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return new(values);
             }
@@ -87,13 +89,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             for (int i = 0; i < keys.Length; i++)
             {
                 sizes[i] = table is not null && TryGetLive(table, keys[i], out MemoryEntry? entry) ? entry.SizeWith(keys[i]) : -1;
             }
 
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return new(sizes);
             }
@@ -154,7 +156,6 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        _kv.EnterWrite();
         try
         {
             return new(SetIfNotExists(key, value, ttl));
@@ -163,15 +164,10 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         {
             return ValueTask.FromException<bool>(ex);
         }
-        finally
-        {
-            _kv.ExitWrite();
-        }
     }
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken)
     {
-        _kv.EnterWrite();
         try
         {
             return new(Increment(key, by, ttl, metadata));
@@ -179,10 +175,6 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         catch (KvException ex)
         {
             return ValueTask.FromException<long>(ex);
-        }
-        finally
-        {
-            _kv.ExitWrite();
         }
     }
 
@@ -197,36 +189,71 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         }
 
         // Atomic as a whole, like every multi-key write: no reader sees some of the keys gone and others not.
-        return new(_kv.RunExclusive(
+        return new(_engine.RunMultiKey(
             (Store: this, Table: table, Keys: keys),
-            static s => s.Keys.LongCount(k => s.Store.Delete(s.Table, k))));
+            static s =>
+            {
+                var claims = new List<Claim>(s.Keys.Length);
+                try
+                {
+                    long now = s.Store.Now();
+                    long deleted = 0;
+                    foreach (string key in s.Keys)
+                    {
+                        Claim claim = Claim.Take(s.Table, key, now);
+                        claims.Add(claim);
+                        deleted += claim.Live is null ? 0 : 1;
+                        claim.Current = null;
+                    }
+
+                    s.Store.Apply(claims);
+                    return deleted;
+                }
+                finally
+                {
+                    GiveBack(claims);
+                }
+            }));
     }
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
         new(ExpireCore(key, ttl));
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        new(ChangeExpiry(key, static _ => 0, requireTtl: true));
+        new(ChangeExpiry(key, ttlTicks: 0, requireTtl: true));
 
     protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
     {
         try
         {
             ConcurrentDictionary<string, MemoryEntry> table = Table;
-            _kv.RunExclusive(
+            _engine.RunMultiKey(
                 (Store: this, Table: table, Items: items, Ttl: ttl),
                 static s =>
                 {
-                    long version = s.Store._kv.NextVersion();
-                    long deadline = s.Ttl is null ? 0 : Deadline(s.Store.Now(), s.Ttl);
-                    var writes = new PendingWrite[s.Items.Length];
-                    for (int i = 0; i < s.Items.Length; i++)
+                    var claims = new List<Claim>(s.Items.Length);
+                    try
                     {
-                        writes[i] = new(s.Table, s.Items[i].Key, NewEntry(s.Items[i].Value, deadline, s.Items[i].Value.Metadata, version));
-                    }
+                        long now = s.Store.Now();
+                        foreach (KeyValuePair<string, KvValue> item in s.Items)
+                        {
+                            claims.Add(Claim.Take(s.Table, item.Key, now));
+                        }
 
-                    s.Store.ApplyAlone(writes);
-                    return 0;
+                        long version = s.Store._engine.NextVersion();
+                        long deadline = s.Ttl is null ? 0 : Deadline(now, s.Ttl);
+                        for (int i = 0; i < s.Items.Length; i++)
+                        {
+                            claims[i].Current = NewEntry(s.Items[i].Value, deadline, s.Items[i].Value.Metadata, version);
+                        }
+
+                        s.Store.Apply(claims);
+                        return 0;
+                    }
+                    finally
+                    {
+                        GiveBack(claims);
+                    }
                 });
             return default;
         }
@@ -240,7 +267,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     {
         try
         {
-            return new(_kv.RunExclusive((Store: this, Operations: operations), static s => s.Store.Commit(s.Operations)));
+            return new(_engine.RunMultiKey((Store: this, Operations: operations), static s => s.Store.Commit(s.Operations)));
         }
         catch (KvException ex)
         {
@@ -257,14 +284,14 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         {
             // The version is taken after the current entry is read (and again on each retry), so a key's versions
             // only ever increase.
-            if (table.TryGetValue(key, out MemoryEntry? old))
+            if (TryGetForWrite(table, key, out MemoryEntry? old))
             {
-                if (TryReplace(table, key, old, NewEntry(value, deadline, value.Metadata, _kv.NextVersion()), now))
+                if (TryReplace(table, key, old, NewEntry(value, deadline, value.Metadata, _engine.NextVersion()), now))
                 {
                     return;
                 }
             }
-            else if (TryAdd(table, key, NewEntry(value, deadline, value.Metadata, _kv.NextVersion())))
+            else if (TryAdd(table, key, NewEntry(value, deadline, value.Metadata, _engine.NextVersion())))
             {
                 return;
             }
@@ -279,7 +306,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         long? clock = null;
         while (true)
         {
-            if (table.TryGetValue(key, out MemoryEntry? old))
+            if (TryGetForWrite(table, key, out MemoryEntry? old))
             {
                 if (!old.HasTtl || !old.IsExpiredAt(Clock()))
                 {
@@ -299,16 +326,16 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
         long Clock() => clock ??= Now();
 
-        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl), value.Metadata, _kv.NextVersion());
+        MemoryEntry Create() => NewEntry(value, ttl is null ? 0 : Deadline(Clock(), ttl), value.Metadata, _engine.NextVersion());
     }
 
     private bool Delete(ConcurrentDictionary<string, MemoryEntry> table, string key)
     {
-        while (table.TryGetValue(key, out MemoryEntry? old))
+        while (TryGetForWrite(table, key, out MemoryEntry? old))
         {
             if (table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
             {
-                _kv.Release(removesEntry: true, old.SizeWith(key));
+                _engine.Release(removesEntry: true, old.SizeWith(key));
                 return !old.HasTtl || !old.IsExpiredAt(Now());
             }
         }
@@ -316,8 +343,9 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         return false;
     }
 
-    // Replaces a live entry's expiry (0: permanent). With requireTtl, only an entry that has a TTL counts (persist).
-    private bool ChangeExpiry(string key, Func<long, long> deadline, bool requireTtl)
+    // Replaces a live entry's expiry with now + ttlTicks (0: permanent). With requireTtl, only an entry that has a TTL
+    // counts (persist).
+    private bool ChangeExpiry(string key, long ttlTicks, bool requireTtl)
     {
         ConcurrentDictionary<string, MemoryEntry>? table = ExistingTable;
         if (table is null)
@@ -325,25 +353,17 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             return false;
         }
 
-        _kv.EnterWrite();
-        try
+        long now = Now();
+        while (TryGetForWrite(table, key, out MemoryEntry? old) && !old.IsExpiredAt(now) && (old.HasTtl || !requireTtl))
         {
-            long now = Now();
-            while (table.TryGetValue(key, out MemoryEntry? old) && !old.IsExpiredAt(now) && (old.HasTtl || !requireTtl))
+            // The entry keeps its size, so this never needs room and never fails.
+            if (TryReplace(table, key, old, old.WithExpiry(ttlTicks == 0 ? 0 : now + ttlTicks), now))
             {
-                // The entry keeps its size, so this never needs room and never fails.
-                if (TryReplace(table, key, old, old.WithExpiry(deadline(now)), now))
-                {
-                    return true;
-                }
+                return true;
             }
+        }
 
-            return false;
-        }
-        finally
-        {
-            _kv.ExitWrite();
-        }
+        return false;
     }
 
     private long Increment(string key, long by, TimeSpan? ttl, byte[]? metadata)
@@ -355,13 +375,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         long? clock = null;
         while (true)
         {
-            bool exists = table.TryGetValue(key, out MemoryEntry? old);
+            bool exists = TryGetForWrite(table, key, out MemoryEntry? old);
             if (exists && (!old!.HasTtl || !old.IsExpiredAt(Clock())))
             {
                 long next = Add(old, by);
 
                 // An existing counter keeps its TTL and metadata (and has read the clock if it has a TTL).
-                MemoryEntry updated = NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks, old.Metadata, _kv.NextVersion());
+                MemoryEntry updated = NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks, old.Metadata, _engine.NextVersion());
                 if (TryReplace(table, key, old, updated, clock ?? 0))
                 {
                     return next;
@@ -370,7 +390,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 continue;
             }
 
-            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _kv.NextVersion());
+            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _engine.NextVersion());
             if (exists ? TryReplace(table, key, old!, created, Clock()) : TryAdd(table, key, created))
             {
                 return by;
@@ -393,134 +413,152 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         return ((current ^ next) & (by ^ next)) < 0 ? throw Overflow() : next;
     }
 
-    // Runs alone (RunExclusive). Checks see the state before the transaction; writes then apply in order to a working
-    // view, where a failing increment throws before anything is stored.
+    // Runs under the engine's commit lock, with every key it touches claimed. Checks see the state before the
+    // transaction; writes then apply in order to the claims, where a failing increment throws before anything is stored.
     private KvCommitResult Commit(IReadOnlyList<KvTransactionOperation> operations)
     {
-        long now = Now();
-        var view = new Dictionary<(string Path, string Key), PendingWrite>();
-        foreach (KvTransactionOperation op in operations)
+        var claims = new Dictionary<(string Path, string Key), Claim>();
+        try
         {
-            if (op.Kind == KvTransactionOperationKind.Check && Current(op, now).Entry?.Version != op.ExpectedVersion)
+            long now = Now();
+
+            // A namespace gets its table only when the transaction stores something in it (any of its keys, by any
+            // operation: a key checked first and set later needs the table as much as one only set).
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            foreach (KvTransactionOperation op in operations)
             {
-                return new KvCommitResult(Applied: false, Version: 0);
-            }
-        }
-
-        // A transaction of checks alone writes nothing, so no entry gets a version (as on Redis, and as an empty one).
-        if (operations.All(static op => op.Kind == KvTransactionOperationKind.Check))
-        {
-            return new KvCommitResult(Applied: true, Version: 0);
-        }
-
-        long version = _kv.NextVersion();
-        foreach (KvTransactionOperation op in operations)
-        {
-            PendingWrite current = Current(op, now);
-            MemoryEntry? next = op.Kind switch
-            {
-                KvTransactionOperationKind.Check => current.Entry,
-                KvTransactionOperationKind.Set => NewEntry(op.Value, Deadline(now, op.Ttl), op.Value.Metadata, version),
-                KvTransactionOperationKind.Delete => null,
-                KvTransactionOperationKind.Increment => current.Entry is { } counter
-                    ? NewEntry(Serializer.FromInteger(Add(counter, op.By)), counter.ExpiresAtTicks, counter.Metadata, version)
-                    : NewEntry(Serializer.FromInteger(op.By), Deadline(now, op.Ttl), op.Metadata, version),
-                _ => throw new ArgumentOutOfRangeException(nameof(operations), op.Kind, "Unknown transaction operation."),
-            };
-
-            // A namespace gets its table only when the transaction stores something in it.
-            view[(op.NamespacePath, op.Key)] = current with
-            {
-                Entry = next,
-                Table = current.Table ?? (next is null ? null : _kv.GetOrAddTable(op.NamespacePath)),
-            };
-        }
-
-        ApplyAlone([.. view.Values.Where(w => w.Changed)]);
-        return new KvCommitResult(Applied: true, version);
-
-        // The key's entry as the transaction sees it so far: its own earlier writes, else the live stored entry.
-        PendingWrite Current(KvTransactionOperation op, long now)
-        {
-            if (view.TryGetValue((op.NamespacePath, op.Key), out PendingWrite pending))
-            {
-                return pending;
+                if (op.Kind is KvTransactionOperationKind.Set or KvTransactionOperationKind.Increment)
+                {
+                    written.Add(op.NamespacePath);
+                }
             }
 
-            ConcurrentDictionary<string, MemoryEntry>? table = _kv.FindTable(op.NamespacePath);
-            MemoryEntry? live = table is not null && table.TryGetValue(op.Key, out MemoryEntry? e) && !e.IsExpiredAt(now) ? e : null;
-            return new PendingWrite(table, op.Key, live) { Original = live };
+            foreach (KvTransactionOperation op in operations)
+            {
+                if (!claims.ContainsKey((op.NamespacePath, op.Key)))
+                {
+                    ConcurrentDictionary<string, MemoryEntry>? table = written.Contains(op.NamespacePath)
+                        ? _engine.GetOrAddTable(op.NamespacePath)
+                        : _engine.FindTable(op.NamespacePath);
+                    claims.Add((op.NamespacePath, op.Key), table is null ? Claim.Absent(op.Key) : Claim.Take(table, op.Key, now));
+                }
+            }
+
+            foreach (KvTransactionOperation op in operations)
+            {
+                if (op.Kind == KvTransactionOperationKind.Check && claims[(op.NamespacePath, op.Key)].Live?.Version != op.ExpectedVersion)
+                {
+                    return new KvCommitResult(Applied: false, Version: 0);
+                }
+            }
+
+            // A transaction of checks alone writes nothing, so no entry gets a version (as on Redis, and as an empty one).
+            if (operations.All(static op => op.Kind == KvTransactionOperationKind.Check))
+            {
+                return new KvCommitResult(Applied: true, Version: 0);
+            }
+
+            long version = _engine.NextVersion();
+            foreach (KvTransactionOperation op in operations)
+            {
+                Claim claim = claims[(op.NamespacePath, op.Key)];
+                claim.Current = op.Kind switch
+                {
+                    KvTransactionOperationKind.Check => claim.Current,
+                    KvTransactionOperationKind.Set => NewEntry(op.Value, Deadline(now, op.Ttl), op.Value.Metadata, version),
+                    KvTransactionOperationKind.Delete => null,
+                    KvTransactionOperationKind.Increment => claim.Current is { } counter
+                        ? NewEntry(Serializer.FromInteger(Add(counter, op.By)), counter.ExpiresAtTicks, counter.Metadata, version)
+                        : NewEntry(Serializer.FromInteger(op.By), Deadline(now, op.Ttl), op.Metadata, version),
+                    _ => throw new ArgumentOutOfRangeException(nameof(operations), op.Kind, "Unknown transaction operation."),
+                };
+            }
+
+            Apply([.. claims.Values]);
+            return new KvCommitResult(Applied: true, version);
+        }
+        finally
+        {
+            GiveBack(claims.Values);
         }
     }
 
-    // Stores a multi-key write while it runs alone: first the capacity check for the whole write (collecting expired
-    // entries once if needed), then every entry. Only the GC runs meanwhile, and it only removes expired entries.
-    private void ApplyAlone(PendingWrite[] writes)
-    {
-        if (!Fits(writes))
-        {
-            _kv.CollectExpired();
-            if (!Fits(writes))
-            {
-                throw _kv.CapacityExceeded();
-            }
-        }
-
-        foreach (PendingWrite write in writes)
-        {
-            while (true)
-            {
-                bool exists = write.Target.TryGetValue(write.Key, out MemoryEntry? physical);
-                if (write.Entry is null)
-                {
-                    if (!exists || write.Target.TryRemove(new KeyValuePair<string, MemoryEntry>(write.Key, physical!)))
-                    {
-                        if (exists)
-                        {
-                            _kv.Release(removesEntry: true, physical!.SizeWith(write.Key));
-                        }
-
-                        break;
-                    }
-                }
-                else if (exists ? write.Target.TryUpdate(write.Key, write.Entry, physical!) : write.Target.TryAdd(write.Key, write.Entry))
-                {
-                    _kv.Adjust(exists ? 0 : 1, write.Entry.SizeWith(write.Key) - (exists ? physical!.SizeWith(write.Key) : 0));
-                    if (write.Entry.HasTtl)
-                    {
-                        _kv.AddExpiry(write.Target, write.Key, write.Entry.ExpiresAtTicks);
-                    }
-
-                    break;
-                }
-
-                // Only the GC changes entries now (it removed an expired one): look again.
-            }
-        }
-    }
-
-    // Whether the store has room for a multi-key write: how many entries and bytes it adds, from what is stored
-    // physically now (one pass over the write).
-    private bool Fits(PendingWrite[] writes)
+    // Stores a multi-key write's result: reserves the room it adds (collecting expired entries if needed, else failing
+    // with nothing changed), then replaces every claim with the entry it ends with while readers retry (the seqlock),
+    // then gives back the room it freed and files the new TTLs in the expiry index.
+    private void Apply(IReadOnlyList<Claim> claims)
     {
         long entries = 0;
         long bytes = 0;
-        foreach (PendingWrite write in writes)
+        foreach (Claim claim in claims)
         {
-            if (write.Target.TryGetValue(write.Key, out MemoryEntry? physical))
+            if (claim.Table is not null && claim.Final is var final && !ReferenceEquals(final, claim.Original))
             {
-                entries--;
-                bytes -= physical.SizeWith(write.Key);
-            }
-
-            if (write.Entry is not null)
-            {
-                entries++;
-                bytes += write.Entry.SizeWith(write.Key);
+                entries += (final is null ? 0 : 1) - (claim.Original is null ? 0 : 1);
+                bytes += (final?.SizeWith(claim.Key) ?? 0) - (claim.Original?.SizeWith(claim.Key) ?? 0);
             }
         }
 
-        return _kv.Fits(entries, bytes);
+        long growEntries = Math.Max(0, entries);
+        long growBytes = Math.Max(0, bytes);
+        bool reserved = growEntries > 0 || growBytes > 0;
+        if (reserved && !_engine.TryReserve(growEntries, growBytes))
+        {
+            _engine.TryReserveSlow(growEntries, growBytes, table: null, key: null);
+        }
+
+        _engine.BeginApply();
+        try
+        {
+            foreach (Claim claim in claims)
+            {
+                claim.Release(claim.Final);
+            }
+        }
+        finally
+        {
+            _engine.EndApply();
+        }
+
+        if (reserved)
+        {
+            _engine.Settle();
+        }
+
+        _engine.Release(Math.Max(0, -entries), Math.Max(0, -bytes));
+        foreach (Claim claim in claims)
+        {
+            if (claim.Table is not null && claim.Final is { HasTtl: true } final && !ReferenceEquals(final, claim.Original))
+            {
+                _engine.AddExpiry(claim.Table, claim.Key, final.ExpiresAtTicks);
+            }
+        }
+    }
+
+    // Gives back every claim a multi-key write still holds (it failed, or wrote nothing), unchanged.
+    private static void GiveBack(IEnumerable<Claim> claims)
+    {
+        foreach (Claim claim in claims)
+        {
+            claim.Release(claim.Original);
+        }
+    }
+
+    // The entry a single-key write starts from. A key a multi-key write has claimed is waited for: that write is short,
+    // and it holds no other lock that this write could hold.
+    private static bool TryGetForWrite(ConcurrentDictionary<string, MemoryEntry> table, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
+    {
+        while (table.TryGetValue(key, out entry))
+        {
+            if (entry is not PendingEntry pending)
+            {
+                return true;
+            }
+
+            MemoryEngine.WaitForRelease(table, key, pending);
+        }
+
+        return false;
     }
 
     private bool TryGetLiveConsistent(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
@@ -534,18 +572,32 @@ internal sealed partial class MemoryKvStore : KvStoreBase
 
         while (true)
         {
-            long stamp = _kv.BeginRead();
+            long stamp = _engine.BeginRead();
             bool live = TryGetLive(table, key, out entry);
-            if (_kv.EndRead(stamp))
+            if (_engine.EndRead(stamp))
             {
                 return live;
             }
         }
     }
 
-    private bool TryGetLive(ConcurrentDictionary<string, MemoryEntry> table, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry) =>
+    private bool TryGetLive(ConcurrentDictionary<string, MemoryEntry> table, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MemoryEntry? entry)
+    {
+        if (!table.TryGetValue(key, out entry))
+        {
+            return false;
+        }
+
+        // A key a multi-key write has claimed reads as it was before that write (until it stores its result, which
+        // readers see whole: the seqlock).
+        if (entry is PendingEntry pending && (entry = pending.Original) is null)
+        {
+            return false;
+        }
+
         // Only entries with a TTL need the clock, so a read of a permanent entry costs one dictionary lookup.
-        table.TryGetValue(key, out entry) && (!entry.HasTtl || !entry.IsExpiredAt(Now()));
+        return !entry.HasTtl || !entry.IsExpiredAt(Now());
+    }
 
     // Folds over the namespace's live entries, with no multi-key write applying meanwhile. Keys starting with the
     // reserved prefix (Kv's own state, such as rate-limiter buckets) are not the user's: they are never listed.
@@ -557,7 +609,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             return seed;
         }
 
-        return _kv.ReadConsistent(
+        return _engine.ReadConsistent(
             (Store: this, Table: table, Fold: fold, Seed: seed),
             static s =>
             {
@@ -578,7 +630,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     private bool TryAdd(ConcurrentDictionary<string, MemoryEntry> table, string key, MemoryEntry entry)
     {
         long size = entry.SizeWith(key);
-        if (!_kv.TryReserve(addsEntry: true, size) && !_kv.TryReserveSlow(addsEntry: true, size, table, key))
+        if (!_engine.TryReserve(addsEntry: true, size) && !_engine.TryReserveSlow(addsEntries: 1, size, table, key))
         {
             return false; // Another write added this key meanwhile: the caller's loop retries as an overwrite.
         }
@@ -586,13 +638,13 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         bool added = table.TryAdd(key, entry);
         if (!added)
         {
-            _kv.Release(removesEntry: true, size);
+            _engine.Release(removesEntry: true, size);
         }
 
-        _kv.Settle();
+        _engine.Settle();
         if (added && entry.HasTtl)
         {
-            _kv.AddExpiry(table, key, entry.ExpiresAtTicks);
+            _engine.AddExpiry(table, key, entry.ExpiresAtTicks);
         }
 
         return added;
@@ -607,9 +659,9 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         // never pushes the count past the limit on its way back.
         long delta = entry.DataLength - old.DataLength;
         bool reserved = delta > 0;
-        if (reserved && !_kv.TryReserve(addsEntry: false, delta))
+        if (reserved && !_engine.TryReserve(addsEntry: false, delta))
         {
-            _kv.TryReserveSlow(addsEntry: false, delta, table: null, key: null);
+            _engine.TryReserveSlow(addsEntries: 0, delta, table: null, key: null);
         }
 
         bool replaced = table.TryUpdate(key, entry, old);
@@ -617,14 +669,14 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         {
             if (!replaced)
             {
-                _kv.Release(removesEntry: false, delta);
+                _engine.Release(removesEntry: false, delta);
             }
 
-            _kv.Settle();
+            _engine.Settle();
         }
         else if (replaced && delta < 0)
         {
-            _kv.Release(removesEntry: false, -delta);
+            _engine.Release(removesEntry: false, -delta);
         }
 
         if (!replaced)
@@ -637,7 +689,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         bool covered = old.HasTtl && !old.IsExpiredAt(now) && entry.ExpiresAtTicks >= old.ExpiresAtTicks;
         if (entry.HasTtl && !covered)
         {
-            _kv.AddExpiry(table, key, entry.ExpiresAtTicks);
+            _engine.AddExpiry(table, key, entry.ExpiresAtTicks);
         }
 
         return true;
@@ -646,21 +698,89 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     private static MemoryEntry NewEntry(KvValue value, long expiresAtTicks, byte[]? metadata, long version) =>
         MemoryEntry.Create(value.Payload!, value.Decoded, expiresAtTicks, metadata, version);
 
-    /// <summary>One key's part of a multi-key write: the entry it ends with (<see langword="null"/>: deleted).</summary>
-    /// <remarks>A write whose namespace has no table writes nothing there (it deletes or checks a key that never existed).</remarks>
-    private readonly record struct PendingWrite(ConcurrentDictionary<string, MemoryEntry>? Table, string Key, MemoryEntry? Entry)
+    /// <summary>
+    /// One key of a multi-key write: the table (<see langword="null"/> when the namespace has none, so there is nothing
+    /// to claim), the claim on the key, and the entry the write ends with so far.
+    /// </summary>
+    private sealed class Claim
     {
-        /// <summary>The live entry before the write.</summary>
-        public MemoryEntry? Original { get; init; }
+        private PendingEntry? _pending;
 
-        public bool Changed => Table is not null && !ReferenceEquals(Entry, Original);
+        private Claim(ConcurrentDictionary<string, MemoryEntry>? table, string key, PendingEntry? pending, long now)
+        {
+            Table = table;
+            Key = key;
+            _pending = pending;
+            Original = pending?.Original;
+            Live = pending?.Original is { } original && !original.IsExpiredAt(now) ? original : null;
+            Current = Live;
+        }
 
-        /// <summary>The table of a write that <see cref="Changed"/> something: one only such writes are applied.</summary>
-        public ConcurrentDictionary<string, MemoryEntry> Target =>
-            Table ?? throw new InvalidOperationException("A write without a table changes nothing and is never applied.");
+        public ConcurrentDictionary<string, MemoryEntry>? Table { get; }
+
+        public string Key { get; }
+
+        /// <summary>The entry the key physically held when claimed (expired or not).</summary>
+        public MemoryEntry? Original { get; }
+
+        /// <summary>The live entry when claimed: what the write's checks and increments see.</summary>
+        public MemoryEntry? Live { get; }
+
+        /// <summary>The entry the key holds after the write's operations so far (<see langword="null"/>: none).</summary>
+        public MemoryEntry? Current { get; set; }
+
+        /// <summary>What the key ends with: <see cref="Original"/> when the write left the live entry as it was (an
+        /// expired entry then stays for the GC), else <see cref="Current"/>.</summary>
+        public MemoryEntry? Final => ReferenceEquals(Current, Live) ? Original : Current;
+
+        /// <summary>Claims a key (under the commit lock, so no other claim is held on it).</summary>
+        public static Claim Take(ConcurrentDictionary<string, MemoryEntry> table, string key, long now)
+        {
+            while (true)
+            {
+                if (table.TryGetValue(key, out MemoryEntry? current))
+                {
+                    var pending = new PendingEntry(current);
+                    if (table.TryUpdate(key, pending, current))
+                    {
+                        return new Claim(table, key, pending, now);
+                    }
+                }
+                else
+                {
+                    var pending = new PendingEntry(null);
+                    if (table.TryAdd(key, pending))
+                    {
+                        return new Claim(table, key, pending, now);
+                    }
+                }
+            }
+        }
+
+        /// <summary>A key in a namespace without a table: missing, and nothing to claim.</summary>
+        public static Claim Absent(string key) => new(null, key, null, 0);
+
+        /// <summary>Ends the claim, leaving <paramref name="entry"/> (<see langword="null"/>: no entry); once only.</summary>
+        public void Release(MemoryEntry? entry)
+        {
+            if (_pending is not { } pending || Table is null)
+            {
+                return;
+            }
+
+            // Only this write replaces its own claim (writers wait, the GC skips it), so this cannot fail.
+            bool released = entry is null
+                ? Table.TryRemove(new KeyValuePair<string, MemoryEntry>(Key, pending))
+                : Table.TryUpdate(Key, entry, pending);
+            _pending = null;
+            if (!released)
+            {
+                throw new InvalidOperationException("A claimed key changed under its multi-key write.");
+            }
+        }
     }
 
     private static long Deadline(long now, TimeSpan? ttl) => ttl is { } t ? now + t.Ticks : 0;
 
-    private long Now() => _kv.TimeProvider.GetUtcNow().UtcTicks;
+    private long Now() => _engine.TimeProvider.GetUtcNow().UtcTicks;
 }
