@@ -264,7 +264,7 @@ public abstract partial class KvStoreBase
             result[keys[i]] = typeInfo is null ? Serializer.Deserialize<T>(values[i]) : Serializer.Deserialize(values[i], typeInfo);
         }
 
-        RecordLookups("get_many", keys.Length - misses, misses);
+        RecordLookups(KvOperationNames.GetMany, keys.Length - misses, misses);
         return result;
     }
 

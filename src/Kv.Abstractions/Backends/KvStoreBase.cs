@@ -110,12 +110,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return AwaitGetAsync(
-            metrics is null
-                ? Read(key, includeDetails: false, cancellationToken)
-                : MeasureRead(metrics, KvOperationNames.Get, key, includeDetails: false, cancellationToken),
-            typeInfo);
+        return AwaitGetAsync(ReadMeasured(KvOperationNames.Get, key, includeDetails: false, cancellationToken), typeInfo);
     }
 
     /// <inheritdoc />
@@ -123,12 +118,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
     {
         ValidateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return AwaitEntryAsync<T>(
-            metrics is null
-                ? Read(key, includeDetails: true, cancellationToken)
-                : MeasureRead(metrics, KvOperationNames.GetEntry, key, includeDetails: true, cancellationToken),
-            typeInfo: null);
+        return AwaitEntryAsync<T>(ReadMeasured(KvOperationNames.GetEntry, key, includeDetails: true, cancellationToken), typeInfo: null);
     }
 
     /// <inheritdoc />
@@ -137,12 +127,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         ArgumentNullException.ThrowIfNull(typeInfo);
         cancellationToken.ThrowIfCancellationRequested();
-        KvMetrics? metrics = EnabledMetrics;
-        return AwaitEntryAsync(
-            metrics is null
-                ? Read(key, includeDetails: true, cancellationToken)
-                : MeasureRead(metrics, KvOperationNames.GetEntry, key, includeDetails: true, cancellationToken),
-            typeInfo);
+        return AwaitEntryAsync(ReadMeasured(KvOperationNames.GetEntry, key, includeDetails: true, cancellationToken), typeInfo);
     }
 
     /// <inheritdoc />
@@ -350,6 +335,15 @@ public abstract partial class KvStoreBase : IAtomicKvStore
 
     // A core that throws instead of returning a faulted task: the exception goes into the returned task, as when the
     // core fails later, so callers see one failure path.
+    /// <summary>A read of the core, measured and traced when something listens.</summary>
+    private ValueTask<KvValue> ReadMeasured(string operation, string key, bool includeDetails, CancellationToken cancellationToken)
+    {
+        KvMetrics? metrics = EnabledMetrics;
+        return metrics is null
+            ? Read(key, includeDetails, cancellationToken)
+            : MeasureRead(metrics, operation, key, includeDetails, cancellationToken);
+    }
+
     private ValueTask<KvValue> Read(string key, bool includeDetails, CancellationToken cancellationToken)
     {
         try
