@@ -17,11 +17,12 @@ namespace Kv;
 /// <para>A key is stored under <see cref="RedisKvOptions.InstanceName"/>, the top-level namespace name as a Redis
 /// Cluster hash tag, the rest of the namespace path, <c>::</c> and the key: namespace <c>sessions</c> → <c>admin</c>,
 /// key <c>user:1</c> is the Redis key <c>{sessions}:admin::user:1</c> (with <c>InstanceName = "myapp:"</c>,
-/// <c>myapp:{sessions}:admin::user:1</c>). Everything under one top-level namespace shares a hash slot. Each namespace
-/// also keeps a listing index (<c>…::__kv:ord</c>, <c>__kv:exp</c>, <c>__kv:ix</c>) that every write updates in the
-/// same script; see docs/redis.md.</para>
-/// <para>Every point operation is one round trip: a single command (<c>GET</c>, <c>EXISTS</c>, <c>PTTL</c>,
-/// <c>MGET</c>) or a single Lua script (every write, read with details, batches, transactions). Every operation
+/// <c>myapp:{sessions}:admin::user:1</c>). Everything under one top-level namespace shares a hash slot. A value is
+/// stored as it is, with a small header in front only when it has metadata or a version; there is no index beside the
+/// data, and listing scans the keyspace (see docs/redis.md).</para>
+/// <para>Every point operation is one round trip, and a plain one is one command (<c>GET</c>, <c>SET</c>, <c>DEL</c>,
+/// <c>INCRBY</c>, <c>EXISTS</c>, <c>PEXPIRE</c>...); a read with details, an increment with a TTL, a batch with a TTL
+/// and a transaction are one Lua script each. Every operation
 /// completes within <see cref="RedisKvOptions.OperationTimeout"/>; a failure of Redis (connection lost, timeout,
 /// server error) throws <see cref="KvException"/> with <see cref="KvErrorCode.StoreOperationFailed"/> and the cause
 /// as inner exception. The connection recovers by itself once Redis is back.</para>
@@ -30,7 +31,6 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 {
     private readonly RedisConnection _connection;
     private readonly ILogger _logger;
-    private RedisRootRegistry? _rootRegistry;
     private int _disposed;
 
     /// <summary>Creates an adaptor. It connects on first use, not here.</summary>
@@ -81,23 +81,43 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 
     internal KvValueSerializer Serializer { get; }
 
-    /// <summary>The registry of root namespaces that hold TTL entries, and the expired-index collection.</summary>
-    internal RedisRootRegistry RootRegistry =>
-        LazyInitializer.EnsureInitialized(ref _rootRegistry, () => new RedisRootRegistry(InstanceName));
-
     /// <summary>
-    /// Removes the listing-index records of expired entries (Redis frees the values itself). Reads the registry of
-    /// root namespaces with TTL entries and each root's registry of namespaces, never scanning the keyspace, and
-    /// removes each namespace's due records in bounded scripts. Reads never see expired entries either way; this
-    /// frees the memory their records hold. Write scripts also remove up to two due records of their namespace.
+    /// Does nothing and returns 0: Redis removes expired keys itself, and Kv keeps nothing beside them on Redis (no
+    /// listing index) that would need collecting. Present because every adaptor has it.
     /// </summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>How many index records (expired entries) were removed.</returns>
+    /// <returns>0.</returns>
     public override ValueTask<long> CollectExpiredAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        return RootRegistry.CollectAsync(this, cancellationToken);
+        return ValueTask.FromResult(0L);
+    }
+
+    /// <summary>
+    /// Migrates data written by earlier versions of Kv.Redis (the index layout: a sorted set, an expiry set and a record hash per
+    /// namespace) to the current layout, once: moves each entry's version and metadata into its value, and deletes the
+    /// old index keys of this adaptor's <see cref="InstanceName"/>. Without it such data stays readable (values, TTLs,
+    /// listing, counts), but its metadata and versions are not seen, and the old index keys take memory.
+    /// </summary>
+    /// <remarks>Safe to run while the application runs, and again (it then finds nothing). It scans the keyspace of every
+    /// primary with <c>SCAN</c> and works in batches of 500 entries, one script each, so Redis is never blocked for long.
+    /// See docs/redis.md ("Upgrading from the index layout").</remarks>
+    /// <param name="cancellationToken">Cancels the migration; what it migrated so far stays migrated.</param>
+    /// <returns>How many values it rewrote.</returns>
+    /// <exception cref="KvException">Redis failed (<see cref="KvErrorCode.StoreOperationFailed"/>).</exception>
+    public async ValueTask<long> MigrateLayoutAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            return await RedisLayoutMigration.MigrateAsync(this, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not KvException && ex is not OperationCanceledException && IsStoreFailure(ex))
+        {
+            // The SCAN and HSCAN enumerations fail with the client's own exceptions.
+            throw Failed(RedisLayoutMigration.Operation, ex);
+        }
     }
 
     /// <inheritdoc />
@@ -116,7 +136,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Reads every primary's <c>maxmemory-policy</c> (from <c>INFO memory</c>, run by a one-line script): Kv needs <c>noeviction</c>, since a
-    /// server that evicts keys drops data that the listing index still names. Returns one problem per server with another
+    /// server that evicts keys drops acknowledged data without an error. Returns one problem per server with another
     /// policy; the Kv health check then reports Degraded. Kv also logs these problems when it connects.
     /// </summary>
     /// <param name="cancellationToken">Cancels the check.</param>

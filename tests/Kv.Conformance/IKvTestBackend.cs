@@ -25,4 +25,11 @@ public interface IKvTestBackend : IAsyncDisposable
     /// clock (exact to the tick); a small margin for a server whose own clock keeps running during the test.
     /// </summary>
     TimeSpan ExpiryPrecision { get; }
+
+    /// <summary>
+    /// Whether the backend's server removes expired entries by itself and the adaptor keeps nothing beside them that
+    /// <see cref="KvAdaptor.CollectExpiredAsync"/> would remove (Redis): its collection then always returns 0. False by
+    /// default: the adaptor's collection removes what expired (memory, SQLite).
+    /// </summary>
+    bool ExpiresEntriesItself => false;
 }

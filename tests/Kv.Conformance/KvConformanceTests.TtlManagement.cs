@@ -127,7 +127,15 @@ public abstract partial class KvConformanceTests
         await Root.SetAsync("live", 1);
         await Backend.AdvanceTimeAsync(PastTheTtl);
 
-        Assert.True(await Adaptor.CollectExpiredAsync() >= 1);
+        long collected = await Adaptor.CollectExpiredAsync();
+        if (Backend.ExpiresEntriesItself)
+        {
+            Assert.Equal(0, collected); // The server removed the entry; nothing was left beside it.
+        }
+        else
+        {
+            Assert.True(collected >= 1);
+        }
 
         Assert.Equal(1, await Root.GetAsync<int>("live"));
         Assert.Equal(["live"], await Root.KeysAsync());

@@ -102,8 +102,8 @@ public abstract class RedisCacheCoexistenceTests<TFixture>(TFixture redis) : ICl
         Assert.Equal(2, await store.CountAsync());
         Assert.Equal(0, await kv.Namespace("cache").CountAsync());
 
-        // Kv's clean-up and bulk deletes leave every RedisCache key alone.
-        Assert.True(await kv.CollectExpiredAsync() >= 1);
+        // Kv's bulk deletes leave every RedisCache key alone (its clean-up touches nothing on Redis: Redis expires keys).
+        Assert.Equal(0, await kv.CollectExpiredAsync());
         Assert.Equal(0, await kv.Namespace("cache").DeleteManyAsync(["k", "sliding", "{app}::k2"]));
         Assert.Equal(1, await store.DeleteManyAsync(["k", "sliding", "{app}::k2"]));
         Assert.Equal(cacheKeys.Length, await ExistingAsync(cli, cacheKeys));

@@ -5,8 +5,8 @@ namespace Kv.Internal;
 
 /// <summary>
 /// Kv needs Redis's <c>maxmemory-policy</c> to be <c>noeviction</c>: a server that evicts keys when memory runs out
-/// drops data keys that the namespace's listing index still names, so listings, counts and sizes would report keys
-/// that no longer exist. With <c>noeviction</c> a full server refuses writes instead, and Kv reports them as
+/// drops acknowledged data silently (a counter, a lock, a session would vanish), which a store must never do. With
+/// <c>noeviction</c> a full server refuses writes instead, and Kv reports them as
 /// <see cref="KvErrorCode.StoreOperationFailed"/>. The policy is read from <c>INFO memory</c> of every primary, by a
 /// script, so that it needs no admin mode.
 /// </summary>
@@ -37,7 +37,7 @@ internal static class RedisEvictionPolicy
             {
                 (problems ??= []).Add(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"Redis {server.EndPoint} uses maxmemory-policy {policy}, which may evict keys that Kv's listing index still names; listings, counts and sizes would then report keys that no longer exist. Set maxmemory-policy {Required}."));
+                    $"Redis {server.EndPoint} uses maxmemory-policy {policy}, which may evict keys: Kv data that was acknowledged would then vanish without an error. Set maxmemory-policy {Required}."));
             }
         }
 

@@ -2,23 +2,26 @@ using StackExchange.Redis;
 
 namespace Kv.Internal;
 
-// The synchronous cores: the same commands and scripts as the asynchronous ones (RedisScripts, with the same typed
-// calls), sent through StackExchange.Redis's synchronous API, so no thread ever blocks on a task.
+// The synchronous cores: the same commands and scripts as the asynchronous ones, sent through StackExchange.Redis's
+// synchronous API, so no thread ever blocks on a task.
 internal sealed partial class RedisKvStore
 {
     protected override KvValue GetCore(string key, bool includeDetails) =>
         includeDetails
-            ? ParseEntry(Evaluate(KvOperationNames.GetEntry, RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None))
+            ? ParseEntry(Evaluate(KvOperationNames.GetEntry, RedisScripts.GetEntryCall(_layout, PhysicalKey(key)), CommandFlags.DemandMaster))
             : ParseValue(_kv.Execute(KvOperationNames.Get, PhysicalKey(key), static (db, k) => db.StringGet(k)));
 
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
-        Evaluate(KvOperationNames.Set, SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster);
+        _kv.Execute(
+            KvOperationNames.Set,
+            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
+            static (db, s) => db.StringSet(s.Key, s.Value, s.Ttl, When.Always, CommandFlags.DemandMaster));
 
     protected override bool DeleteCore(string key) =>
-        (long)Evaluate(KvOperationNames.Delete, RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster) == 1;
+        _kv.Execute(KvOperationNames.Delete, PhysicalKey(key), static (db, k) => db.KeyDelete(k, CommandFlags.DemandMaster));
 
     protected override bool ExpireCore(string key, TimeSpan ttl) =>
-        (long)Evaluate(KvOperationNames.Expire, RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster) == 1;
+        (long)Evaluate(KvOperationNames.Expire, RedisScripts.ExpireCall(PhysicalKey(key), Milliseconds(ttl)), CommandFlags.DemandMaster) == 1;
 
     /// <summary>Runs one script synchronously, as <see cref="EvaluateAsync{TResult}"/> does.</summary>
     internal RedisResult Evaluate(string operation, RedisScriptCall call, CommandFlags flags) =>

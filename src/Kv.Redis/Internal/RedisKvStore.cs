@@ -6,33 +6,39 @@ using StackExchange.Redis;
 namespace Kv.Internal;
 
 /// <summary>
-/// The store of one namespace of a <see cref="RedisKv"/>. Keys and index keys follow <see cref="RedisKeyLayout"/>: all
-/// of a root namespace shares one Redis Cluster hash slot. Every point operation is one round trip: a plain command
-/// (GET, EXISTS, PTTL, MGET) or one script that updates the data key and the namespace's index together.
+/// The store of one namespace of a <see cref="RedisKv"/>. Keys follow <see cref="RedisKeyLayout"/> (all of a root
+/// namespace shares one Redis Cluster hash slot) and values <see cref="RedisValueFormat"/>. Every point operation is one
+/// round trip, and a plain one is one command: <c>GET</c>, <c>SET</c> (<c>PSETEX</c>, <c>SET … NX</c>), <c>UNLINK</c>,
+/// <c>EXISTS</c>, <c>PTTL</c>, <c>INCRBY</c>, <c>MGET</c>, <c>MSET</c>. Scripts remain
+/// where one command cannot do the work (see <see cref="RedisScripts"/>). Listing scans the keyspace with <c>SCAN</c>.
 /// </summary>
 internal sealed partial class RedisKvStore : KvStoreBase
 {
-    // How many index members one listing script reads at most: bounded, so a script never blocks Redis for long.
+    // How many keys one SCAN step asks for (its COUNT), and how many keys one listing script describes at most: bounded,
+    // so neither blocks Redis for long.
+    private const int ScanPage = 1000;
     private const int MaxChunk = 1000;
 
     private readonly RedisKv _kv;
     private readonly RedisKeyLayout _layout;
+    private readonly byte[] _keyPrefix;
 
     public RedisKvStore(RedisKv kv, string namespacePath)
         : base(kv, namespacePath, kv.Serializer, kv.TimeProvider)
     {
         _kv = kv;
         _layout = new RedisKeyLayout(kv.InstanceName, namespacePath);
+        _keyPrefix = Encoding.UTF8.GetBytes(_layout.KeyPrefix);
     }
 
     protected override IAtomicKvStore CreateChild(string namespacePath) => new RedisKvStore(_kv, namespacePath);
 
     protected override ValueTask<KvValue> GetCoreAsync(string key, bool includeDetails, CancellationToken cancellationToken) =>
         includeDetails
-            ? EvaluateAsync(KvOperationNames.GetEntry, RedisScripts.GetEntryCall(_layout, PhysicalKey(key), key), CommandFlags.None, static (store, r) => store.ParseEntry(r), cancellationToken)
+            ? EvaluateAsync(KvOperationNames.GetEntry, RedisScripts.GetEntryCall(_layout, PhysicalKey(key)), CommandFlags.DemandMaster, static (store, r) => store.ParseEntry(r), cancellationToken)
             : _kv.ExecuteAsync(KvOperationNames.Get, PhysicalKey(key), static (db, k) => db.StringGetAsync(k), static (_, value) => ParseValue(value), cancellationToken);
 
-    private static KvValue ParseValue(RedisValue value) => (byte[]?)value is { } stored ? new KvValue(stored) : KvValue.Missing;
+    private static KvValue ParseValue(RedisValue value) => (byte[]?)value is { } stored ? new KvValue(RedisValueFormat.Payload(stored)) : KvValue.Missing;
 
     private KvValue ParseEntry(RedisResult result)
     {
@@ -41,45 +47,76 @@ internal sealed partial class RedisKvStore : KvStoreBase
             return KvValue.Missing;
         }
 
-        if ((RedisResult[]?)result is not [var payload, var ttl, var record] || (byte[]?)payload is not { } bytes)
+        if ((RedisResult[]?)result is not [var stored, var ttl] || (byte[]?)stored is not { } bytes)
         {
-            throw UnexpectedReply("GetEntry");
+            throw UnexpectedReply(KvOperationNames.GetEntry);
         }
 
-        long remaining = (long)ttl;
-
-        // PTTL is -1 for a permanent key. Redis counts the TTL on its own clock; the instant is placed on the
-        // application's clock, to the millisecond.
-        DateTimeOffset? expiresAt = remaining >= 0 ? _kv.TimeProvider.GetUtcNow().AddMilliseconds(remaining) : null;
-        IndexRecord parsed = IndexRecord.Parse((byte[]?)record);
-        return new KvValue(bytes, decoded: null, expiresAt, parsed.Metadata, parsed.Version);
+        (byte[] payload, byte[]? metadata, long version) = RedisValueFormat.Unpack(bytes);
+        return new KvValue(payload, decoded: null, ExpiresAt((long)ttl), metadata, version);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        await EvaluateAsync(KvOperationNames.Set, SetCall(key, value, ttl, onlyIfMissing: false), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
-            .ConfigureAwait(false);
+    // PTTL is -1 for a permanent key. Redis counts the TTL on its own clock; the instant is placed on the application's
+    // clock, to the millisecond.
+    private DateTimeOffset? ExpiresAt(long remainingMilliseconds) =>
+        remainingMilliseconds >= 0 ? _kv.TimeProvider.GetUtcNow().AddMilliseconds(remainingMilliseconds) : null;
+
+    protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        new(_kv.ExecuteAsync(
+            KvOperationNames.Set,
+            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
+            static (db, s) => db.StringSetAsync(s.Key, s.Value, s.Ttl, When.Always, CommandFlags.DemandMaster),
+            cancellationToken).AsTask());
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        EvaluateAsync(KvOperationNames.SetIfNotExists, SetCall(key, value, ttl, onlyIfMissing: true), CommandFlags.DemandMaster, static (_, r) => (long)r > 0, cancellationToken);
+        _kv.ExecuteAsync(
+            KvOperationNames.SetIfNotExists,
+            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
+            static (db, s) => db.StringSetAsync(s.Key, s.Value, s.Ttl, When.NotExists, CommandFlags.DemandMaster),
+            cancellationToken);
 
     protected override ValueTask<bool> DeleteCoreAsync(string key, CancellationToken cancellationToken) =>
-        EvaluateAsync(KvOperationNames.Delete, RedisScripts.DeleteCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
+        _kv.ExecuteAsync(KvOperationNames.Delete, PhysicalKey(key), static (db, k) => db.KeyDeleteAsync(k, CommandFlags.DemandMaster), cancellationToken);
 
     protected override ValueTask<bool> ExistsCoreAsync(string key, CancellationToken cancellationToken) =>
         _kv.ExecuteAsync(KvOperationNames.Exists, PhysicalKey(key), static (db, k) => db.KeyExistsAsync(k), cancellationToken);
 
     protected override ValueTask<bool> ExpireCoreAsync(string key, TimeSpan ttl, CancellationToken cancellationToken) =>
-        EvaluateAsync(
-            KvOperationNames.Expire, RedisScripts.ExpireCall(_layout, PhysicalKey(key), key, Milliseconds(ttl)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
+        EvaluateAsync(KvOperationNames.Expire, RedisScripts.ExpireCall(PhysicalKey(key), Milliseconds(ttl)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
-        EvaluateAsync(
-            KvOperationNames.Increment,
-            RedisScripts.IncrementCall(_layout, PhysicalKey(key), key, by.ToString(CultureInfo.InvariantCulture), Ttl(ttl), metadata ?? RedisScripts.None),
-            CommandFlags.DemandMaster,
-            static (_, r) => ParseIncrement(r),
-            cancellationToken);
+        ttl is null && metadata is null
+            ? _kv.ExecuteAsync(KvOperationNames.Increment, (Key: PhysicalKey(key), By: by), static (db, s) => IncrementAsync(db, s.Key, s.By), cancellationToken)
+            : EvaluateAsync(
+                KvOperationNames.Increment,
+                RedisScripts.IncrementCall(PhysicalKey(key), by.ToString(CultureInfo.InvariantCulture), Ttl(ttl), metadata ?? RedisScripts.None),
+                CommandFlags.DemandMaster,
+                static (_, r) => ParseIncrement(r),
+                cancellationToken);
+
+    /// <summary>
+    /// A plain increment: one <c>INCRBY</c>. When Redis refuses it (a value with a header, or one that is not an integer,
+    /// or an overflow), the increment script does the work or says why, so the error codes are exactly those of every
+    /// other backend; nothing changed in between, since <c>INCRBY</c> changes nothing when it fails.
+    /// </summary>
+    private static async Task<long> IncrementAsync(IDatabase db, RedisKey key, long by)
+    {
+        try
+        {
+            return await db.StringIncrementAsync(key, by, CommandFlags.DemandMaster).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (IsIntegerRefusal(ex))
+        {
+            RedisResult explained = await EvaluateAsync(
+                db, RedisScripts.IncrementCall(key, by.ToString(CultureInfo.InvariantCulture), RedisScripts.None, RedisScripts.None), CommandFlags.DemandMaster).ConfigureAwait(false);
+            return ParseIncrement(explained);
+        }
+    }
+
+    // INCRBY's refusals: Redis says "value is not an integer or out of range" or "increment or decrement would overflow";
+    // Garnet says the former for both.
+    private static bool IsIntegerRefusal(RedisServerException ex) =>
+        ex.Message.Contains("not an integer", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("overflow", StringComparison.OrdinalIgnoreCase);
 
     private static long ParseIncrement(RedisResult result)
     {
@@ -93,7 +130,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             case [var status] when (string?)status == RedisScripts.Overflow:
                 throw Overflow();
             default:
-                throw UnexpectedReply("Increment");
+                throw UnexpectedReply(KvOperationNames.Increment);
         }
     }
 
@@ -103,32 +140,40 @@ internal sealed partial class RedisKvStore : KvStoreBase
             KvOperationNames.GetMany,
             Array.ConvertAll(keys, PhysicalKey),
             static (db, k) => db.StringGetAsync(k),
-            static (physical, values) => values.Length == physical.Length ? Array.ConvertAll(values, ParseValue) : throw UnexpectedReply("GetMany"),
+            static (physical, values) => values.Length == physical.Length ? Array.ConvertAll(values, ParseValue) : throw UnexpectedReply(KvOperationNames.GetMany),
             cancellationToken);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    protected override async ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
+    protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
     {
-        var entries = new (RedisKey, RedisValue, RedisValue, RedisValue)[items.Length];
+        if (ttl is null)
+        {
+            // One MSET: atomic, and permanent (it clears earlier TTLs, as a plain SET does).
+            var pairs = new KeyValuePair<RedisKey, RedisValue>[items.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                pairs[i] = new(PhysicalKey(items[i].Key), RedisValueFormat.Pack(items[i].Value.Payload!, items[i].Value.Metadata));
+            }
+
+            return new(_kv.ExecuteAsync(
+                KvOperationNames.SetMany, pairs, static (db, p) => db.StringSetAsync(p, When.Always, CommandFlags.DemandMaster), cancellationToken).AsTask());
+        }
+
+        var keys = new RedisKey[items.Length];
+        var values = new RedisValue[items.Length];
         for (int i = 0; i < items.Length; i++)
         {
-            entries[i] = (PhysicalKey(items[i].Key), items[i].Key, items[i].Value.Payload!, items[i].Value.Metadata ?? RedisScripts.None);
+            keys[i] = PhysicalKey(items[i].Key);
+            values[i] = RedisValueFormat.Pack(items[i].Value.Payload!, items[i].Value.Metadata);
         }
 
-        await EvaluateAsync(KvOperationNames.SetMany, RedisScripts.SetManyCall(_layout, Ttl(ttl), entries), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
-            .ConfigureAwait(false);
+        return new(EvaluateAsync(
+            KvOperationNames.SetMany, RedisScripts.SetManyWithTtlCall(Milliseconds(ttl.Value), keys, values), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
+            .AsTask());
     }
 
-    protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken)
-    {
-        var entries = new (RedisKey, RedisValue)[keys.Length];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            entries[i] = (PhysicalKey(keys[i]), keys[i]);
-        }
-
-        return EvaluateAsync(KvOperationNames.DeleteMany, RedisScripts.DeleteManyCall(_layout, entries), CommandFlags.DemandMaster, static (_, r) => (long)r, cancellationToken);
-    }
+    protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
+        // One DEL of every key: it counts the keys that existed, and an expired key does not exist.
+        _kv.ExecuteAsync(KvOperationNames.DeleteMany, Array.ConvertAll(keys, PhysicalKey), static (db, k) => db.KeyDeleteAsync(k, CommandFlags.DemandMaster), cancellationToken);
 
     protected override async ValueTask<KvTimeToLive> GetTimeToLiveCoreAsync(string key, CancellationToken cancellationToken)
     {
@@ -148,14 +193,23 @@ internal sealed partial class RedisKvStore : KvStoreBase
     }
 
     protected override ValueTask<bool> PersistCoreAsync(string key, CancellationToken cancellationToken) =>
-        EvaluateAsync(KvOperationNames.Persist, RedisScripts.PersistCall(_layout, PhysicalKey(key), key), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
+        EvaluateAsync(KvOperationNames.Persist, RedisScripts.PersistCall(PhysicalKey(key)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override async ValueTask<IReadOnlyList<KvKeyInfo>> ListCoreAsync(KvListRequest request, CancellationToken cancellationToken)
     {
         var keys = new List<KvKeyInfo>(Math.Min(request.Limit, MaxChunk));
-        if (request.Limit > 0)
+        if (request.Limit <= 0)
         {
-            await ScanAsync(KvOperationNames.List, request, ListMode.Info, ListVisitor(keys, request.Limit), cancellationToken).ConfigureAwait(false);
+            return keys;
+        }
+
+        List<string> candidates = await CandidatesAsync(KvOperationNames.List, request, cancellationToken).ConfigureAwait(false);
+        for (int start = 0; start < candidates.Count && keys.Count < request.Limit;)
+        {
+            RedisKey[] chunk = NextChunk(candidates, ref start, request.Limit - keys.Count);
+            RedisResult described = await EvaluateAsync(
+                KvOperationNames.List, RedisScripts.DescribeCall(chunk, namesOnly: false), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
+            AddListed(keys, request.Limit, chunk, described);
         }
 
         return keys;
@@ -164,77 +218,116 @@ internal sealed partial class RedisKvStore : KvStoreBase
     protected override IReadOnlyList<KvKeyInfo> ListCore(KvListRequest request)
     {
         var keys = new List<KvKeyInfo>(Math.Min(request.Limit, MaxChunk));
-        if (request.Limit > 0)
+        if (request.Limit <= 0)
         {
-            Scan(KvOperationNames.List, request, ListMode.Info, ListVisitor(keys, request.Limit));
+            return keys;
+        }
+
+        List<string> candidates = Candidates(KvOperationNames.List, request);
+        for (int start = 0; start < candidates.Count && keys.Count < request.Limit;)
+        {
+            RedisKey[] chunk = NextChunk(candidates, ref start, request.Limit - keys.Count);
+            AddListed(keys, request.Limit, chunk, Evaluate(KvOperationNames.List, RedisScripts.DescribeCall(chunk, namesOnly: false), CommandFlags.None));
         }
 
         return keys;
     }
 
-    // Collects listed keys with their expiry and metadata, up to the limit.
-    private static Func<string, DateTimeOffset?, byte[]?, bool> ListVisitor(List<KvKeyInfo> keys, int limit) =>
-        (key, expiresAt, record) =>
+    // The next keys to describe: as many as are still wanted, plus a few for keys that expire meanwhile.
+    private RedisKey[] NextChunk(List<string> candidates, ref int start, int wanted)
+    {
+        int count = Math.Min(candidates.Count - start, Math.Clamp(wanted + 8, 16, MaxChunk));
+        var chunk = new RedisKey[count];
+        for (int i = 0; i < count; i++)
         {
-            keys.Add(new KvKeyInfo(key, expiresAt, ParseMetadata(IndexRecord.Parse(record).Metadata)));
-            return keys.Count < limit;
-        };
+            chunk[i] = PhysicalKey(candidates[start + i]);
+        }
+
+        start += count;
+        return chunk;
+    }
+
+    // Adds the live keys of a Describe reply (PTTL and metadata per key), in order, up to the limit.
+    private void AddListed(List<KvKeyInfo> keys, int limit, RedisKey[] chunk, RedisResult described)
+    {
+        if ((RedisResult[]?)described is not { } reply || reply.Length != 2 * chunk.Length)
+        {
+            throw UnexpectedReply(KvOperationNames.List);
+        }
+
+        for (int i = 0; i < chunk.Length && keys.Count < limit; i++)
+        {
+            long ttl = (long)reply[2 * i];
+            if (ttl == -2)
+            {
+                continue; // Deleted or expired since the scan.
+            }
+
+            byte[]? metadata = (byte[]?)reply[(2 * i) + 1];
+            keys.Add(new KvKeyInfo(KeyOf(chunk[i]), ExpiresAt(ttl), ParseMetadata(metadata is { Length: > 0 } ? metadata : null)));
+        }
+    }
 
     protected override async ValueTask<long> CountCoreAsync(KvListRequest request, CancellationToken cancellationToken)
     {
-        if (request.Pattern is null && request.Prefix.Length == 0 && request.LowerBound is null && request.UpperBound is null)
+        List<string> candidates = await CandidatesAsync(KvOperationNames.Count, request, cancellationToken).ConfigureAwait(false);
+        long count = 0;
+        for (int start = 0; start < candidates.Count;)
         {
-            // Every key: ZCARD of the namespace's keys minus the ZCOUNT of those whose expiry has passed, O(log n).
-            return await EvaluateAsync(KvOperationNames.Count, RedisScripts.CountAllCall(_layout), CommandFlags.None, static (_, r) => (long)r, cancellationToken)
-                .ConfigureAwait(false);
+            RedisKey[] chunk = NextChunk(candidates, ref start, MaxChunk);
+            RedisResult described = await EvaluateAsync(
+                KvOperationNames.Count, RedisScripts.DescribeCall(chunk, namesOnly: true), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
+            if ((RedisResult[]?)described is not { } reply || reply.Length != chunk.Length)
+            {
+                throw UnexpectedReply(KvOperationNames.Count);
+            }
+
+            count += reply.Count(ttl => (long)ttl != -2);
         }
 
-        long count = 0;
-        await ScanAsync(
-            KvOperationNames.Count,
-            request,
-            ListMode.Name,
-            (_, _, _) =>
-            {
-                count++;
-                return true;
-            },
-            cancellationToken).ConfigureAwait(false);
         return count;
     }
 
     protected override async ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
-        RedisResult result = await EvaluateAsync(KvOperationNames.StorageSize, RedisScripts.RecordsCall(_layout, keys), CommandFlags.None, static (_, r) => r, cancellationToken)
+        RedisKey[] physical = Array.ConvertAll(keys, PhysicalKey);
+        RedisResult result = await EvaluateAsync(KvOperationNames.StorageSize, RedisScripts.SizesCall(physical), CommandFlags.None, static (_, r) => r, cancellationToken)
             .ConfigureAwait(false);
-        if ((RedisResult[]?)result is not { } records || records.Length != keys.Length)
-        {
-            throw UnexpectedReply(KvOperationNames.StorageSize);
-        }
-
         var sizes = new long[keys.Length];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            sizes[i] = (byte[]?)records[i] is { Length: > 0 } record ? Size(keys[i], IndexRecord.Parse(record)) : -1;
-        }
-
+        ReadSizes(keys, result, (i, size) => sizes[i] = size);
         return sizes;
     }
 
     protected override async ValueTask<long> GetNamespaceSizeCoreAsync(CancellationToken cancellationToken)
     {
+        List<string> candidates = await CandidatesAsync(KvOperationNames.StorageSize, request: null, cancellationToken).ConfigureAwait(false);
         long total = 0;
-        await ScanAsync(
-            KvOperationNames.StorageSize,
-            request: null,
-            ListMode.Info,
-            (key, _, record) =>
-            {
-                total += Size(key, IndexRecord.Parse(record));
-                return true;
-            },
-            cancellationToken).ConfigureAwait(false);
+        for (int start = 0; start < candidates.Count;)
+        {
+            int count = Math.Min(MaxChunk, candidates.Count - start);
+            string[] keys = candidates.GetRange(start, count).ToArray();
+            start += count;
+            RedisResult result = await EvaluateAsync(
+                KvOperationNames.StorageSize, RedisScripts.SizesCall(Array.ConvertAll(keys, PhysicalKey)), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
+            ReadSizes(keys, result, (_, size) => total += Math.Max(0, size));
+        }
+
         return total;
+    }
+
+    // Reads a Sizes reply (payload and metadata length per key, -1 for a missing key) as each key's entry size.
+    private static void ReadSizes(string[] keys, RedisResult result, Action<int, long> size)
+    {
+        if ((RedisResult[]?)result is not { } reply || reply.Length != 2 * keys.Length)
+        {
+            throw UnexpectedReply(KvOperationNames.StorageSize);
+        }
+
+        for (int i = 0; i < keys.Length; i++)
+        {
+            long payload = (long)reply[2 * i];
+            size(i, payload < 0 ? -1 : EntrySize(keys[i], (int)payload, (int)(long)reply[(2 * i) + 1]));
+        }
     }
 
     protected override ValueTask<KvCommitResult> CommitCoreAsync(IReadOnlyList<KvTransactionOperation> operations, CancellationToken cancellationToken) =>
@@ -336,150 +429,97 @@ internal sealed partial class RedisKvStore : KvStoreBase
         return command;
     }
 
-    private RedisScriptCall SetCall(string key, KvValue value, TimeSpan? ttl, bool onlyIfMissing) =>
-        RedisScripts.SetCall(_layout, PhysicalKey(key), key, value.Payload!, Ttl(ttl), value.Metadata ?? RedisScripts.None, onlyIfMissing);
-
     /// <summary>
-    /// Walks the namespace's index in key order from the request's lower bound, one bounded script per chunk, and
-    /// hands each live key that the request matches to <paramref name="visit"/> until it returns false or the range
-    /// ends. Keys come in <see cref="KvKeyComparer"/> order (UTF-8 byte order, as ZRANGEBYLEX sorts).
+    /// The namespace's keys that the request matches (every key for none), in <see cref="KvKeyComparer"/> order: a full
+    /// <c>SCAN … MATCH</c> of the namespace's prefix (and the request's key prefix) on the primary that holds the root's
+    /// hash slot, one bounded step per round trip. SCAN returns every key that exists for the whole scan; the caller
+    /// asks each key again (Describe), so a key that expired or was deleted meanwhile is never listed or counted.
     /// </summary>
-    private async ValueTask ScanAsync(
-        string operation, KvListRequest? request, ListMode mode, Func<string, DateTimeOffset?, byte[]?, bool> visit, CancellationToken cancellationToken)
+    private async ValueTask<List<string>> CandidatesAsync(string operation, KvListRequest? request, CancellationToken cancellationToken)
     {
-        RedisValue min = LowerRange(request);
-        RedisValue max = UpperRange(request);
-        int chunk = ScanChunkSize(request);
-        while (true)
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        RedisValue pattern = (string?)_layout.ScanPattern(request?.Prefix ?? string.Empty);
+        long cursor = 0;
+        do
         {
             cancellationToken.ThrowIfCancellationRequested();
-            RedisResult result = await EvaluateAsync(
-                operation, RedisScripts.ListCall(_layout, min, max, chunk, namesOnly: mode == ListMode.Name), CommandFlags.None, static (_, r) => r, cancellationToken)
-                .ConfigureAwait(false);
-            if (!VisitChunk(operation, request, mode, chunk, result, visit, ref min))
-            {
-                return;
-            }
+            RedisResult page = await _kv.ExecuteAsync(
+                operation,
+                (Store: this, Pattern: pattern, Cursor: cursor),
+                static (db, s) => s.Store.Primary(db).ExecuteAsync(db.Database, "SCAN", [s.Cursor, "MATCH", s.Pattern, "COUNT", ScanPage], CommandFlags.DemandMaster),
+                cancellationToken).ConfigureAwait(false);
+            cursor = ReadScanPage(operation, request, page, found);
         }
+        while (cursor != 0);
+
+        return Sorted(found);
     }
 
-    /// <summary>The synchronous <see cref="ScanAsync"/>: the same script and chunks, through the synchronous API.</summary>
-    private void Scan(string operation, KvListRequest request, ListMode mode, Func<string, DateTimeOffset?, byte[]?, bool> visit)
+    /// <summary>The synchronous <see cref="CandidatesAsync"/>: the same SCAN, through the synchronous API.</summary>
+    private List<string> Candidates(string operation, KvListRequest request)
     {
-        RedisValue min = LowerRange(request);
-        RedisValue max = UpperRange(request);
-        int chunk = ScanChunkSize(request);
-        while (true)
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        RedisValue pattern = (string?)_layout.ScanPattern(request.Prefix);
+        long cursor = 0;
+        do
         {
-            RedisResult result = Evaluate(operation, RedisScripts.ListCall(_layout, min, max, chunk, namesOnly: mode == ListMode.Name), CommandFlags.None);
-            if (!VisitChunk(operation, request, mode, chunk, result, visit, ref min))
-            {
-                return;
-            }
+            RedisResult page = _kv.Execute(
+                operation,
+                (Store: this, Pattern: pattern, Cursor: cursor),
+                static (db, s) => s.Store.Primary(db).Execute(db.Database, "SCAN", [s.Cursor, "MATCH", s.Pattern, "COUNT", ScanPage], CommandFlags.DemandMaster));
+            cursor = ReadScanPage(operation, request, page, found);
         }
+        while (cursor != 0);
+
+        return Sorted(found);
     }
 
-    private static int ScanChunkSize(KvListRequest? request) =>
-        request is null || request.Limit == int.MaxValue ? MaxChunk : Math.Clamp(request.Limit, 16, MaxChunk);
+    // The primary that holds the namespace's hash slot (the one server of a standalone setup).
+    private IServer Primary(IDatabase db) => db.Multiplexer.GetServer(_layout.Version, asyncState: null, CommandFlags.DemandMaster);
 
-    // Visits the keys of one chunk of the List script's reply. Returns false when the scan is over; otherwise moves
-    // min past the last member this chunk scanned.
-    private bool VisitChunk(
-        string operation, KvListRequest? request, ListMode mode, int chunk, RedisResult result, Func<string, DateTimeOffset?, byte[]?, bool> visit, ref RedisValue min)
+    // Adds the keys of one SCAN reply that the request matches; returns the next cursor. Kv's own keys (the reserved
+    // "__kv:" prefix: version counters, rate-limit state) are never listed; user keys cannot start with "__".
+    private long ReadScanPage(string operation, KvListRequest? request, RedisResult page, HashSet<string> found)
     {
-        int stride = mode == ListMode.Name ? 1 : 3;
-        if ((RedisResult[]?)result is not { Length: >= 3 } reply || (reply.Length - 3) % stride != 0)
+        if ((RedisResult[]?)page is not [var next, var members] || (RedisResult[]?)members is not { } keys
+            || !long.TryParse((string?)next, NumberStyles.None, CultureInfo.InvariantCulture, out long cursor))
         {
             throw UnexpectedReply(operation);
         }
 
-        long redisNow = (long)reply[0];
-        long scanned = (long)reply[1];
-        DateTimeOffset appNow = _kv.TimeProvider.GetUtcNow();
-        for (int i = 3; i < reply.Length; i += stride)
+        foreach (RedisResult member in keys)
         {
-            string key = Encoding.UTF8.GetString((byte[]?)reply[i] ?? throw UnexpectedReply(operation));
-            if (request is not null)
+            byte[] physical = (byte[]?)member ?? throw UnexpectedReply(operation);
+            if (!physical.AsSpan().StartsWith(_keyPrefix))
             {
-                // Keys come in order: past the upper bound, or past every key with the prefix, nothing more matches.
-                if (!request.IsBelowUpperBound(key)
-                    || (!key.StartsWith(request.Prefix, StringComparison.Ordinal) && KvKeyComparer.Instance.Compare(key, request.Prefix) > 0))
-                {
-                    return false;
-                }
-
-                if (!request.Matches(key))
-                {
-                    continue;
-                }
+                continue;
             }
 
-            DateTimeOffset? expiresAt = null;
-            byte[]? record = null;
-            if (stride == 3)
+            string key = Encoding.UTF8.GetString(physical.AsSpan(_keyPrefix.Length));
+            if (!key.StartsWith("__", StringComparison.Ordinal) && (request is null || request.Matches(key)))
             {
-                string? expiry = (string?)reply[i + 1];
-                if (!string.IsNullOrEmpty(expiry))
-                {
-                    long at = (long)double.Parse(expiry, NumberStyles.Float, CultureInfo.InvariantCulture);
-                    expiresAt = appNow.AddMilliseconds(at - redisNow);
-                }
-
-                record = (byte[]?)reply[i + 2];
-            }
-
-            if (!visit(key, expiresAt, record))
-            {
-                return false;
+                found.Add(key);
             }
         }
 
-        if (scanned < chunk)
-        {
-            return false;
-        }
-
-        // The next chunk starts after the last member this one scanned, live or not.
-        min = Concat((byte)'(', (byte[]?)reply[2] ?? throw UnexpectedReply(operation));
-        return true;
+        return cursor;
     }
+
+    private static List<string> Sorted(HashSet<string> keys)
+    {
+        var sorted = new List<string>(keys);
+        sorted.Sort(KvKeyComparer.Instance);
+        return sorted;
+    }
+
+    private string KeyOf(RedisKey physical) => ((string?)physical ?? string.Empty)[_layout.KeyPrefix.Length..];
 
     private RedisKey PhysicalKey(string key) => _layout.DataKey(key);
 
-    private static long Size(string key, IndexRecord record) => EntrySize(key, record.PayloadLength, record.Metadata?.Length ?? 0);
+    private static TimeSpan? Expiry(TimeSpan? ttl) => ttl is { } t ? Expiry(t) : null;
 
-    // ZRANGEBYLEX bounds: "[x" inclusive, "(x" exclusive, "-" and "+" the ends.
-    private static RedisValue LowerRange(KvListRequest? request) =>
-        request?.LowerBound is { } lower ? Concat(request.LowerInclusive ? (byte)'[' : (byte)'(', Encoding.UTF8.GetBytes(lower)) : "-";
-
-    private static RedisValue UpperRange(KvListRequest? request)
-    {
-        if (request?.UpperBound is { } upper)
-        {
-            return Concat(request.UpperInclusive ? (byte)'[' : (byte)'(', Encoding.UTF8.GetBytes(upper));
-        }
-
-        if (request is { Prefix.Length: > 0 })
-        {
-            // Every key with the prefix sorts below the prefix followed by 0xFF, a byte UTF-8 never uses.
-            byte[] prefix = Encoding.UTF8.GetBytes(request.Prefix);
-            byte[] bound = new byte[prefix.Length + 2];
-            bound[0] = (byte)'(';
-            prefix.CopyTo(bound, 1);
-            bound[^1] = 0xFF;
-            return bound;
-        }
-
-        return "+";
-    }
-
-    private static byte[] Concat(byte first, byte[] rest)
-    {
-        byte[] bytes = new byte[rest.Length + 1];
-        bytes[0] = first;
-        rest.CopyTo(bytes, 1);
-        return bytes;
-    }
+    // Whole milliseconds, as the TTL is sent (SET … PX, PEXPIRE).
+    private static TimeSpan Expiry(TimeSpan ttl) => TimeSpan.FromMilliseconds(Milliseconds(ttl));
 
     private static RedisValue Ttl(TimeSpan? ttl) => ttl is { } t ? Milliseconds(t) : RedisScripts.None;
 
@@ -487,10 +527,4 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     private static KvException UnexpectedReply(string operation) =>
         new(KvErrorCode.StoreOperationFailed, $"Redis answered the operation {operation} with a reply Kv does not understand.");
-
-    private enum ListMode
-    {
-        Info,
-        Name,
-    }
 }

@@ -18,104 +18,51 @@ internal static class RedisLua
 {
     private static readonly (string Name, string Code)[] Helpers =
     [
-        ("now_ms", """
-            -- Redis's clock in ms, read once per script (TIME is a command: only scripts that need the time pay it).
-            local clock_ms
-            local function now_ms()
-              if not clock_ms then
-                local t = redis.call('TIME')
-                clock_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-              end
-              return clock_ms
-            end
-            """),
         ("int", """
             local function int(n)
               return string.format('%.0f', n)
             end
             """),
-        ("record", """
-            -- An index record: version:payloadLength:metadata (IndexRecord).
-            local function record(version, length, meta)
-              return int(version) .. ':' .. int(length) .. ':' .. meta
+        ("unpack_value", """
+            -- A stored value (RedisValueFormat): the payload alone, or 0xFE, the version (digits, or none), ':', the
+            -- metadata's length, ':', the metadata, then the payload. Returns version ('' for none), metadata ('' for
+            -- none) and payload. A value that starts with 0xFE but has no such header is a payload of its own.
+            local function unpack_value(value)
+              if string.byte(value, 1) ~= 254 then
+                return '', '', value
+              end
+              local version, length, at = string.match(value, '^\254(%d*):(%d+):()')
+              if not at then
+                return '', '', value
+              end
+              length = tonumber(length)
+              return version, string.sub(value, at, at + length - 1), string.sub(value, at + length)
             end
             """),
-        ("meta_of", """
-            local function meta_of(rec)
-              if not rec then
-                return ''
+        ("pack_value", """
+            -- The inverse of unpack_value: a value without version and metadata is stored as its payload alone.
+            local function pack_value(version, meta, payload)
+              if version == '' and meta == '' then
+                return payload
               end
-              local a = string.find(rec, ':', 1, true)
-              local b = string.find(rec, ':', a + 1, true)
-              return string.sub(rec, b + 1)
+              return '\254' .. version .. ':' .. #meta .. ':' .. meta .. payload
             end
             """),
-        ("version_of", """
-            local function version_of(rec)
-              return string.sub(rec, 1, string.find(rec, ':', 1, true) - 1)
-            end
-            """),
-        ("live", """
-            -- Whether an index member with expiry instant 'expiry' (or none) is live at now_ms(). The index says so, and
-            -- within the last second before its instant the data key is asked too: Garnet 2.2.8 can expire a key a few
-            -- ms before its TIME reaches the instant, and a key the engine expired must never be listed or counted.
-            -- 'prefix' .. member is the data key (same hash slot as the index).
-            local function live(expiry, prefix, member)
-              if not expiry then
-                return true
+        ("header_of", """
+            -- The header of a stored value, read with GETRANGE (never the whole value): version, metadata length, and the
+            -- 1-based position where the metadata starts; nil when the value has no header. The numbers fit in the
+            -- first 34 bytes (marker, 20 digits, ':', 10 digits, ':'). A key of another type (written behind Kv's
+            -- back) has none.
+            local function header_of(data)
+              local head = redis.pcall('GETRANGE', data, 0, 40)
+              if type(head) ~= 'string' or string.byte(head, 1) ~= 254 then
+                return nil
               end
-              local at = tonumber(expiry)
-              if at < now_ms() then
-                return false
+              local version, length, at = string.match(head, '^\254(%d*):(%d+):()')
+              if not at then
+                return nil
               end
-              return at - now_ms() >= 1000 or redis.call('EXISTS', prefix .. member) == 1
-            end
-            """),
-        ("forget", """
-            -- Removes a member from a namespace's index. exp and ix only ever hold members of ord, so a member that was
-            -- not in ord is nowhere.
-            local function forget(ord, exp, ix, member)
-              if redis.call('ZREM', ord, member) == 1 then
-                redis.call('ZREM', exp, member)
-                redis.call('HDEL', ix, member)
-              end
-            end
-            """),
-        ("sweep", """
-            -- Removes up to 'count' due records. A write that adds a member to exp calls it with 2, so expired records
-            -- never outgrow the TTL entries written, even when CollectExpired never runs; overwrites add nothing.
-            local function sweep(ord, exp, ix, count)
-              local due = redis.call('ZRANGEBYSCORE', exp, '-inf', '(' .. int(now_ms()), 'LIMIT', 0, count)
-              for _, member in ipairs(due) do
-                forget(ord, exp, ix, member)
-              end
-              return #due
-            end
-            """),
-        ("put", """
-            -- Writes a value and its index records; a permanent write reads no clock. Two invariants save commands on
-            -- an overwrite: every member of exp and every field of ix is a member of ord (so a field HSET updates rather
-            -- than adds is in ord already), and a namespace whose exp is not empty is in its root's registry (so a member
-            -- ZADD updates rather than adds needs no SADD; CollectExpired leaves the registry only once exp is empty).
-            -- Returns whether exp gained a member: the caller then sweeps (see 'sweep').
-            local function put(data, ord, exp, ix, registry, member, ns, payload, ttl, meta, version)
-              redis.call('SET', data, payload)
-              local grew = false
-              if ttl == '' then
-                redis.call('ZREM', exp, member)
-              else
-                -- SET then PEXPIREAT rather than SET ... PXAT, which Garnet rejects: same instant, same atomicity.
-                local at = int(now_ms() + tonumber(ttl))
-                redis.call('PEXPIREAT', data, at)
-                if redis.call('ZADD', exp, at, member) == 1 then
-                  redis.call('SADD', registry, ns)
-                  grew = true
-                end
-              end
-              if redis.call('HSET', ix, member, record(version, #payload, meta)) == 1 then
-                redis.call('ZADD', ord, 0, member)
-              end
-              return grew
+              return version, tonumber(length), at
             end
             """),
         ("exceeds", """

@@ -6,18 +6,20 @@ namespace Kv.Internal;
 /// The Lua scripts of the Redis backend, each with its typed factory: callers pass named parameters and never count
 /// KEYS or ARGV positions (see <see cref="RedisScript"/>; the shared helpers are in <see cref="RedisLua"/>). Each script
 /// touches only the keys passed in KEYS (all in the hash slot of one root namespace, see <see cref="RedisKeyLayout"/>),
-/// so it runs on Redis Cluster. Each is sent as one <c>EVAL</c> (see <see cref="RedisKvStore.EvaluateAsync"/>): one
-/// command from the client per call, with no script cache to keep.
+/// so it runs on Redis Cluster. Each is sent as one <c>EVAL</c> (see <see cref="RedisKvStore.EvaluateAsync"/>).
 /// </summary>
 /// <remarks>
-/// <para>Every write updates the data key and the namespace's index (<c>ord</c>, <c>exp</c>, <c>ix</c>) in the same
-/// script, so the index is exactly as consistent as the data. A key with a TTL is written with <c>SET</c> then
-/// <c>PEXPIREAT at</c> (Garnet rejects <c>SET … PXAT</c>) and scored <c>at</c> in <c>exp</c>, where <c>at</c> is
-/// computed from Redis's own clock (<c>TIME</c>): data and index expire at the same instant. A member is expired when
-/// <c>now &gt; at</c>, the comparison Redis itself makes.</para>
-/// <para>An index record (<c>ix</c>) is <c>version:payloadLength:metadata</c>, the metadata being the entry's UTF-8
-/// JSON or empty for none. Versions come from the root's counter (<c>INCR</c>, once per write). The commands each
-/// script runs are listed in docs/redis.md ("What each operation costs").</para>
+/// <para>Plain writes, reads and deletes are single commands and need no script. Scripts remain where one command
+/// cannot do the work: a read with details (which assigns the entry its version the first time), an increment with a
+/// TTL or metadata (or of a value with a header), a batch of writes with a TTL, listing details and sizes, transactions
+/// and the one-time layout migration. Values are stored as <see cref="RedisValueFormat"/> describes (the helpers
+/// <c>unpack_value</c> and <c>pack_value</c>). The commands each script runs are listed in docs/redis.md ("What each
+/// operation costs").</para>
+/// <para><b>Versions</b> are assigned when something needs one: a plain write stores no version (so it costs one
+/// <c>SET</c>), and a read with details gives an entry without one the next value of its root's counter
+/// (<c>INCR {root}::__kv:ver</c>) and stores it in the header. Every write replaces the header, so a version names one
+/// write: a later write has none until it is read, and by then the counter has moved on. Transactions write their
+/// version into every entry they write.</para>
 /// </remarks>
 internal static class RedisScripts
 {
@@ -33,291 +35,210 @@ internal static class RedisScripts
     private static readonly RedisValue Empty = string.Empty;
 
     /// <summary>
-    /// Reads a value, its remaining TTL and its index record. Returns nil for a missing key, else { value, PTTL in
-    /// milliseconds (-1 when permanent), record or nil }.
+    /// Reads a value with its remaining TTL, giving it a version first when it has none. Returns nil for a missing key,
+    /// else { stored value (with its header), PTTL in milliseconds (-1 when permanent) }.
     /// </summary>
-    public static readonly RedisScript GetEntry = new(nameof(GetEntry), keys: "data ix", args: "key", """
+    public static readonly RedisScript GetEntry = new(nameof(GetEntry), keys: "data ver", args: string.Empty, """
         local value = redis.call('GET', data)
         if not value then
           return false
         end
-        return { value, redis.call('PTTL', data), redis.call('HGET', ix, key) }
+        local ttl = redis.call('PTTL', data)
+        local version, meta, payload = unpack_value(value)
+        if version == '' then
+          value = pack_value(int(redis.call('INCR', ver)), meta, payload)
+          redis.call('SET', data, value, 'KEEPTTL')
+        end
+        return { value, ttl }
         """);
 
     /// <summary>
-    /// Stores a value (mode <c>set</c>) or stores it only when the key is missing (<c>nx</c>), with its TTL (ms, or
-    /// empty) and index records, under a new version. Returns the new version, or 0 when <c>nx</c> found the key.
+    /// Creates a missing key with <c>by</c>, the TTL (ms, or empty) and the metadata (or empty), or adds <c>by</c> to a
+    /// 64-bit integer, keeping its TTL and metadata. Returns { 'ok', new value as a string } (a string: Lua numbers are
+    /// doubles), { 'not-numeric' } or { 'overflow' }; in the last two cases nothing changed.
     /// </summary>
-    public static readonly RedisScript Set = new(nameof(Set), keys: "data ord exp ix ver registry", args: "key ns payload ttl meta mode", """
-        if mode == 'nx' and redis.call('EXISTS', data) == 1 then
-          return 0
+    /// <remarks>A plain increment without TTL or metadata is a bare <c>INCRBY</c>; this script runs when it has either,
+    /// and after an <c>INCRBY</c> that failed (a value with a header, or not an integer), to tell why.</remarks>
+    public static readonly RedisScript Increment = new(nameof(Increment), keys: "data", args: "by ttl meta", """
+        local created
+        if ttl == '' then
+          created = redis.call('SET', data, pack_value('', meta, by), 'NX')
+        else
+          created = redis.call('SET', data, pack_value('', meta, by), 'NX', 'PX', ttl)
         end
-        local version = redis.call('INCR', ver)
-        if put(data, ord, exp, ix, registry, key, ns, payload, ttl, meta, version) then
-          sweep(ord, exp, ix, 2)
-        end
-        return version
-        """);
-
-    /// <summary>
-    /// Adds <c>by</c> to a 64-bit integer with <c>INCRBY</c> (keeping its TTL and metadata), or creates a missing key
-    /// with <c>by</c>, the TTL and the metadata; either way under a new version. Returns { 'ok', new value as a string } (a string: Lua
-    /// numbers are doubles), { 'not-numeric' } or { 'overflow' }; in the last two cases nothing changed.
-    /// </summary>
-    public static readonly RedisScript Increment = new(nameof(Increment), keys: "data ord exp ix ver registry", args: "key ns by ttl meta", """
-        local current = redis.call('GET', data)
-        if not current then
-          if put(data, ord, exp, ix, registry, key, ns, by, ttl, meta, redis.call('INCR', ver)) then
-            sweep(ord, exp, ix, 2)
-          end
+        if created then
           return { 'ok', by }
         end
-        if not is_integer(current) then
-          return { 'not-numeric' }
-        end
-        -- INCRBY keeps the TTL. current and by are integers, so its only error left is an overflow: Redis says
-        -- 'increment or decrement would overflow', Garnet 'value is not an integer or out of range'.
+        -- INCRBY keeps the TTL and takes exactly the integer grammar of KvValueSerializer.TryParseInteger (Redis 7 and
+        -- Garnet 2.2.8 alike; RedisKvKeyLayoutTests). It fails on a value with a header: that one is added here.
         local result = redis.pcall('INCRBY', data, by)
-        if type(result) == 'table' and result.err then
-          if string.find(result.err, 'overflow', 1, true) or string.find(result.err, 'out of range', 1, true) then
-            return { 'overflow' }
+        if type(result) == 'number' then
+          if result >= 9007199254740992 or result <= -9007199254740992 then
+            return { 'ok', redis.call('GET', data) }
           end
-          return result
+          return { 'ok', int(result) }
         end
-        -- The reply is a Lua number (a double): exact below 2^53; beyond, the stored digits are read back.
-        local value
-        if result > -9007199254740992 and result < 9007199254740992 then
-          value = int(result)
-        else
-          value = redis.call('GET', data)
+        local _, stored_meta, payload = unpack_value(redis.call('GET', data))
+        local sum, problem = add(payload, by)
+        if not sum then
+          return { problem }
         end
-        local version = redis.call('INCR', ver)
-        local rec = redis.call('HGET', ix, key)
-        if not rec then
-          -- Written behind Kv's back: index it now.
-          redis.call('ZADD', ord, 0, key)
-        end
-        redis.call('HSET', ix, key, record(version, #value, meta_of(rec)))
-        return { 'ok', value }
+        redis.call('SET', data, pack_value('', stored_meta, sum), 'KEEPTTL')
+        return { 'ok', sum }
         """);
 
-    /// <summary>Deletes a key and its index records. Returns 1 when a live key was deleted.</summary>
-    public static readonly RedisScript Delete = new(nameof(Delete), keys: "data ord exp ix", args: "key", """
-        local deleted = redis.call('DEL', data)
-        forget(ord, exp, ix, key)
-        return deleted
-        """);
-
-    /// <summary>
-    /// Sets a live key's TTL (ms) from now (data expiry and index expiry the same instant); the version is unchanged.
-    /// Returns 1, or 0 for a missing key.
-    /// </summary>
-    public static readonly RedisScript Expire = new(nameof(Expire), keys: "data ord exp ix registry", args: "key ns ttl", """
+    /// <summary>Gives a live key a TTL (ms). Returns 1 when the key existed.</summary>
+    /// <remarks>A script, not a bare <c>PEXPIRE</c>: on Garnet 2.2.8, <c>PEXPIRE</c> and <c>PERSIST</c> of a key that has
+    /// expired but is not yet removed answer with a malformed reply that desynchronizes the connection; <c>EXISTS</c>
+    /// first removes such a key.</remarks>
+    public static readonly RedisScript Expire = new(nameof(Expire), keys: "data", args: "ttl", """
         if redis.call('EXISTS', data) == 0 then
-          forget(ord, exp, ix, key)
           return 0
         end
-        local at = int(now_ms() + tonumber(ttl))
-        redis.call('PEXPIREAT', data, at)
-        redis.call('ZADD', ord, 0, key)
-        if redis.call('ZADD', exp, at, key) == 1 then
-          redis.call('SADD', registry, ns)
-          sweep(ord, exp, ix, 2)
-        end
-        return 1
+        return redis.call('PEXPIRE', data, ttl)
         """);
 
-    /// <summary>Makes a live key permanent. Returns 1 when the key existed and had a TTL.</summary>
-    public static readonly RedisScript Persist = new(nameof(Persist), keys: "data ord exp ix", args: "key", """
-        -- EXISTS first: Garnet 2.2.8 raises a Lua error for PERSIST on a key that has expired but is not yet removed.
+    /// <summary>Makes a live key permanent. Returns 1 when the key existed and had a TTL. A script for the reason
+    /// <see cref="Expire"/> gives.</summary>
+    public static readonly RedisScript Persist = new(nameof(Persist), keys: "data", args: string.Empty, """
         if redis.call('EXISTS', data) == 0 then
-          forget(ord, exp, ix, key)
           return 0
         end
-        local result = redis.call('PERSIST', data)
-        if result == 1 then
-          redis.call('ZREM', exp, key)
-        end
-        return result
+        return redis.call('PERSIST', data)
         """);
 
     /// <summary>
-    /// Stores many values of one namespace, all under one new version and one TTL. Tail: one data key per value in
-    /// KEYS; key, payload, metadata (or empty) per value in ARGV. Returns the version.
+    /// Stores many values with one TTL (ms). Tail: the data keys in KEYS, their stored values in ARGV. (Without a TTL a
+    /// batch is one <c>MSET</c>.)
     /// </summary>
-    public static readonly RedisScript SetMany = new(nameof(SetMany), keys: "ord exp ix ver registry", args: "ns ttl", """
-        local version = redis.call('INCR', ver)
-        local grew = false
+    public static readonly RedisScript SetManyWithTtl = new(nameof(SetManyWithTtl), keys: string.Empty, args: "ttl", """
         for i = 1, #KEYS - key_rest do
-          local a = arg_rest + (i - 1) * 3
-          grew = put(KEYS[key_rest + i], ord, exp, ix, registry, ARGV[a + 1], ns, ARGV[a + 2], ttl, ARGV[a + 3], version) or grew
+          redis.call('SET', KEYS[key_rest + i], ARGV[arg_rest + i], 'PX', ttl)
         end
-        if grew then
-          sweep(ord, exp, ix, 2)
-        end
-        return version
+        return #KEYS - key_rest
         """);
 
     /// <summary>
-    /// Deletes many keys of one namespace. Tail: the data keys in KEYS, the keys in ARGV. Returns how many live keys
-    /// were deleted.
+    /// Describes keys for a listing. Tail: the data keys in KEYS. Returns per key its PTTL (-2 when missing or expired,
+    /// -1 when permanent) and, in mode <c>info</c>, its metadata (or empty); in mode <c>name</c> the PTTL only. Reads at
+    /// most the header of each value (<c>GETRANGE</c>), never the whole value.
     /// </summary>
-    public static readonly RedisScript DeleteMany = new(nameof(DeleteMany), keys: "ord exp ix", args: string.Empty, """
-        local deleted = 0
+    public static readonly RedisScript Describe = new(nameof(Describe), keys: string.Empty, args: "mode", """
+        local reply = {}
         for i = 1, #KEYS - key_rest do
-          deleted = deleted + redis.call('DEL', KEYS[key_rest + i])
-          forget(ord, exp, ix, ARGV[arg_rest + i])
+          local data = KEYS[key_rest + i]
+          local ttl = redis.call('PTTL', data)
+          reply[#reply + 1] = ttl
+          if mode == 'info' then
+            local meta = ''
+            if ttl ~= -2 then
+              local _, length, at = header_of(data)
+              if length and length > 0 then
+                meta = redis.call('GETRANGE', data, at - 1, at + length - 2)
+              end
+            end
+            reply[#reply + 1] = meta
+          end
         end
-        return deleted
+        return reply
         """);
 
     /// <summary>
-    /// Reads one chunk of a namespace's keys in lexicographic order, from its index only: ZRANGEBYLEX from
-    /// <c>min</c> to <c>max</c>, at most <c>chunk</c>, in <c>mode</c> <c>info</c> or <c>name</c>. Returns { Redis time
-    /// in ms, how many members the chunk scanned, the last one scanned (or empty), then for each live member: the key,
-    /// and unless the mode is <c>name</c> its expiry in Redis ms (or empty) and its record (or empty) }.
+    /// Measures keys. Tail: the data keys in KEYS. Returns per key the payload's length and the metadata's length, or
+    /// -1 and 0 for a missing key (or one of another type, written behind Kv's back). Reads only the header of each
+    /// value.
     /// </summary>
-    public static readonly RedisScript List = new(nameof(List), keys: "ord exp ix", args: "min max chunk mode prefix", """
-        local now = now_ms()
-        local members = redis.call('ZRANGEBYLEX', ord, min, max, 'LIMIT', 0, tonumber(chunk))
-        local reply = { int(now), #members, members[#members] or '' }
-        local details = mode ~= 'name'
-        for _, member in ipairs(members) do
-          local expiry = redis.call('ZSCORE', exp, member)
-          if live(expiry, prefix, member) then
-            reply[#reply + 1] = member
-            if details then
-              reply[#reply + 1] = expiry or ''
-              reply[#reply + 1] = redis.call('HGET', ix, member) or ''
+    public static readonly RedisScript Sizes = new(nameof(Sizes), keys: string.Empty, args: string.Empty, """
+        local reply = {}
+        for i = 1, #KEYS - key_rest do
+          local data = KEYS[key_rest + i]
+          local total = redis.pcall('STRLEN', data)
+          if type(total) ~= 'number' or (total == 0 and redis.call('EXISTS', data) == 0) then
+            reply[#reply + 1] = -1
+            reply[#reply + 1] = 0
+          else
+            local _, length, at = header_of(data)
+            if length then
+              reply[#reply + 1] = total - (at - 1) - length
+              reply[#reply + 1] = length
+            else
+              reply[#reply + 1] = total
+              reply[#reply + 1] = 0
             end
           end
         end
         return reply
-        """);
-
-    /// <summary>
-    /// Counts a namespace's live keys: all keys minus those whose expiry has passed, minus those due within the next
-    /// second whose data key the engine has already expired (see the helper <c>live</c>).
-    /// </summary>
-    public static readonly RedisScript CountAll = new(nameof(CountAll), keys: "ord exp", args: "prefix", """
-        local count = redis.call('ZCARD', ord) - redis.call('ZCOUNT', exp, '-inf', '(' .. int(now_ms()))
-        for _, member in ipairs(redis.call('ZRANGEBYSCORE', exp, int(now_ms()), '(' .. int(now_ms() + 1000))) do
-          if redis.call('EXISTS', prefix .. member) == 0 then
-            count = count - 1
-          end
-        end
-        return count
-        """);
-
-    /// <summary>
-    /// Reads the index records of live keys. Tail: the keys in ARGV. Returns one record per key, empty for a missing or
-    /// expired key.
-    /// </summary>
-    public static readonly RedisScript Records = new(nameof(Records), keys: "ix exp", args: "prefix", """
-        local reply = {}
-        for i = 1, #ARGV - arg_rest do
-          local member = ARGV[arg_rest + i]
-          local rec = redis.call('HGET', ix, member)
-          if rec and live(redis.call('ZSCORE', exp, member), prefix, member) then
-            reply[i] = rec
-          else
-            reply[i] = ''
-          end
-        end
-        return reply
-        """);
-
-    /// <summary>
-    /// Removes up to <c>batch</c> index records of a namespace whose expiry has passed, and drops the namespace from
-    /// its root's registry once it holds no TTL entry. Returns how many records it removed.
-    /// </summary>
-    public static readonly RedisScript Collect = new(nameof(Collect), keys: "ord exp ix registry", args: "ns batch", """
-        local removed = sweep(ord, exp, ix, tonumber(batch))
-        if redis.call('ZCARD', exp) == 0 then
-          redis.call('SREM', registry, ns)
-        end
-        return removed
         """);
 
     /// <summary>
     /// Commits a transaction; <see cref="RedisTransactionCall"/> builds the call. KEYS: the version counter of each
-    /// involved root (<c>roots</c> of them), the registry of each root, ord/exp/ix of each involved namespace
-    /// (<c>namespaces</c> of them), then the data keys. ARGV: <c>roots</c>, <c>namespaces</c>, <c>count</c> (of
-    /// operations), then per namespace its path and its root's number (1-based), then per operation seven fields: kind
-    /// (<c>check</c>, <c>set</c>, <c>delete</c>, <c>increment</c>), the data key's KEYS index, the namespace's number,
-    /// the key, the argument (expected version or empty, payload, or amount), the TTL in ms or empty, the metadata or
+    /// involved root (<c>roots</c> of them), then the data keys. ARGV: <c>roots</c>, <c>count</c> (of operations), then
+    /// per operation five fields: kind (<c>check</c>, <c>set</c>, <c>delete</c>, <c>increment</c>), the data key's KEYS
+    /// index, the argument (expected version or empty, payload, or amount), the TTL in ms or empty, the metadata or
     /// empty. Returns { 0 } when a check failed (nothing changed), { 'not-numeric' } or { 'overflow' } (nothing
     /// changed), or { 1, version } (0 when nothing was written).
     /// </summary>
     /// <remarks>
-    /// Checks compare against the state before the transaction. Every increment is computed before anything is
-    /// written. All writes get one version: every involved root's counter is incremented, the largest result is the
-    /// version, and every counter is set to it, so each root's versions stay strictly increasing.
+    /// Checks compare against the state before the transaction: an entry holds the expected version only when its
+    /// header carries it (an entry written since holds none, or a later one). Every increment is computed before
+    /// anything is written. All writes get one version: every involved root's counter is incremented, the largest
+    /// result is the version, and every counter is set to it, so each root's versions stay strictly increasing.
     /// </remarks>
-    public static readonly RedisScript Commit = new(nameof(Commit), keys: string.Empty, args: "roots namespaces count", """
-        roots, namespaces, count = tonumber(roots), tonumber(namespaces), tonumber(count)
-        local first = arg_rest + 1 + 2 * namespaces
-
-        local function index_keys(n)
-          local base = 2 * roots + 3 * (n - 1)
-          return KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
-        end
-
-        local function ns_path(n)
-          return ARGV[arg_rest + 1 + 2 * (n - 1)]
-        end
-
-        local function registry_of(n)
-          return KEYS[roots + tonumber(ARGV[arg_rest + 2 + 2 * (n - 1)])]
-        end
+    public static readonly RedisScript Commit = new(nameof(Commit), keys: string.Empty, args: "roots count", """
+        roots, count = tonumber(roots), tonumber(count)
+        local first = arg_rest + 1
+        local stride = 5
 
         for i = 0, count - 1 do
-          local o = first + i * 7
+          local o = first + i * stride
           if ARGV[o] == 'check' then
-            local data = KEYS[tonumber(ARGV[o + 1])]
-            local _, _, ix = index_keys(tonumber(ARGV[o + 2]))
-            local expected = ARGV[o + 4]
-            local exists = redis.call('EXISTS', data) == 1
+            local value = redis.call('GET', KEYS[tonumber(ARGV[o + 1])])
+            local expected = ARGV[o + 2]
             if expected == '' then
-              if exists then
+              if value then
                 return { 0 }
               end
-            else
-              local rec = exists and redis.call('HGET', ix, ARGV[o + 3])
-              if not rec or version_of(rec) ~= expected then
-                return { 0 }
-              end
+            elseif not value or unpack_value(value) ~= expected then
+              return { 0 }
             end
           end
         end
 
-        local values, created, state, writes, grew = {}, {}, {}, 0, false
+        local values, created, state, metas, writes = {}, {}, {}, {}, 0
         for i = 0, count - 1 do
-          local o = first + i * 7
+          local o = first + i * stride
           local kind, slot = ARGV[o], ARGV[o + 1]
           if kind ~= 'check' then
             writes = writes + 1
           end
           if kind == 'set' then
-            state[slot] = ARGV[o + 4]
+            state[slot] = { ARGV[o + 2], ARGV[o + 4] }
           elseif kind == 'delete' then
             state[slot] = false
           elseif kind == 'increment' then
             local current = state[slot]
             if current == nil then
-              current = redis.call('GET', KEYS[tonumber(slot)])
+              local stored = redis.call('GET', KEYS[tonumber(slot)])
+              if stored then
+                local _, meta, payload = unpack_value(stored)
+                current = { payload, meta }
+              else
+                current = false
+              end
             end
             if not current then
               created[i] = true
-              values[i] = ARGV[o + 4]
+              values[i] = ARGV[o + 2]
+              metas[i] = ARGV[o + 4]
             else
-              local sum, problem = add(current, ARGV[o + 4])
+              local sum, problem = add(current[1], ARGV[o + 2])
               if not sum then
                 return { problem }
               end
               values[i] = sum
+              metas[i] = current[2]
             end
-            state[slot] = values[i]
+            state[slot] = { values[i], metas[i] }
           end
         end
 
@@ -337,39 +258,53 @@ internal static class RedisScripts
             redis.call('SET', KEYS[r], int(version))
           end
         end
+        local v = int(version)
 
         for i = 0, count - 1 do
-          local o = first + i * 7
+          local o = first + i * stride
           local kind = ARGV[o]
-          if kind ~= 'check' then
-            local n = tonumber(ARGV[o + 2])
-            local data, member = KEYS[tonumber(ARGV[o + 1])], ARGV[o + 3]
-            local ord, exp, ix = index_keys(n)
-            if kind == 'set' then
-              grew = put(data, ord, exp, ix, registry_of(n), member, ns_path(n), ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], version) or grew
-            elseif kind == 'delete' then
-              redis.call('DEL', data)
-              forget(ord, exp, ix, member)
-            elseif created[i] then
-              grew = put(data, ord, exp, ix, registry_of(n), member, ns_path(n), values[i], ARGV[o + 5], ARGV[o + 6], version) or grew
-            else
-              redis.call('SET', data, values[i], 'KEEPTTL')
-              local rec = redis.call('HGET', ix, member)
-              if not rec then
-                redis.call('ZADD', ord, 0, member)
-              end
-              redis.call('HSET', ix, member, record(version, #values[i], meta_of(rec)))
+          local data = KEYS[tonumber(ARGV[o + 1])]
+          local ttl = ARGV[o + 3]
+          if kind == 'set' or created[i] then
+            local payload, meta = ARGV[o + 2], ARGV[o + 4]
+            if created[i] then
+              payload, meta = values[i], metas[i]
             end
-          end
-        end
-
-        if grew then
-          for n = 1, namespaces do
-            local ord, exp, ix = index_keys(n)
-            sweep(ord, exp, ix, 2)
+            if ttl == '' then
+              redis.call('SET', data, pack_value(v, meta, payload))
+            else
+              redis.call('SET', data, pack_value(v, meta, payload), 'PX', ttl)
+            end
+          elseif kind == 'delete' then
+            redis.call('DEL', data)
+          elseif kind == 'increment' then
+            redis.call('SET', data, pack_value(v, metas[i], values[i]), 'KEEPTTL')
           end
         end
         return { 1, version }
+        """);
+
+    /// <summary>
+    /// The one-time migration of one namespace from the index layout of earlier versions (see
+    /// <see cref="RedisLayoutMigration"/>): moves each entry's version and metadata from its index record into the header
+    /// of its value, keeping the TTL. Tail: the data keys in KEYS, their records (<c>version:payloadLength:metadata</c>)
+    /// in ARGV. A value that is gone, has a header already, or is not as long as its record says (written again since,
+    /// so the record is stale) is left alone. Returns how many values it rewrote.
+    /// </summary>
+    public static readonly RedisScript Migrate = new(nameof(Migrate), keys: string.Empty, args: string.Empty, """
+        local migrated = 0
+        for i = 1, #KEYS - key_rest do
+          local data = KEYS[key_rest + i]
+          local value = redis.pcall('GET', data)
+          if type(value) == 'string' and string.byte(value, 1) ~= 254 then
+            local version, length, meta = string.match(ARGV[arg_rest + i], '^(%d+):(%d+):(.*)$')
+            if version and tonumber(length) == #value then
+              redis.call('SET', data, pack_value(version, meta, value), 'KEEPTTL')
+              migrated = migrated + 1
+            end
+          end
+        end
+        return migrated
         """);
 
     /// <summary>Runs the 64-bit integer grammar and addition of the scripts on one input (tests only).</summary>
@@ -378,84 +313,28 @@ internal static class RedisScripts
         return { is_integer(value) and 1 or 0, sum or problem }
         """);
 
-    public static RedisScriptCall GetEntryCall(RedisKeyLayout ns, RedisKey data, RedisValue key) =>
-        GetEntry.Bind([data, ns.Index], [key]);
+    public static RedisScriptCall GetEntryCall(RedisKeyLayout ns, RedisKey data) => GetEntry.Bind([data, ns.Version], []);
 
-    public static RedisScriptCall SetCall(RedisKeyLayout ns, RedisKey data, RedisValue key, RedisValue payload, RedisValue ttl, RedisValue meta, bool onlyIfMissing) =>
-        Set.Bind([data, ns.Ordered, ns.Expiry, ns.Index, ns.Version, ns.Registry], [key, ns.NamespacePath, payload, ttl, meta, onlyIfMissing ? "nx" : "set"]);
+    public static RedisScriptCall ExpireCall(RedisKey data, long ttlMilliseconds) => Expire.Bind([data], [ttlMilliseconds]);
 
-    public static RedisScriptCall IncrementCall(RedisKeyLayout ns, RedisKey data, RedisValue key, RedisValue by, RedisValue ttl, RedisValue meta) =>
-        Increment.Bind([data, ns.Ordered, ns.Expiry, ns.Index, ns.Version, ns.Registry], [key, ns.NamespacePath, by, ttl, meta]);
+    public static RedisScriptCall PersistCall(RedisKey data) => Persist.Bind([data], []);
 
-    public static RedisScriptCall DeleteCall(RedisKeyLayout ns, RedisKey data, RedisValue key) =>
-        Delete.Bind([data, ns.Ordered, ns.Expiry, ns.Index], [key]);
+    public static RedisScriptCall IncrementCall(RedisKey data, RedisValue by, RedisValue ttl, RedisValue meta) => Increment.Bind([data], [by, ttl, meta]);
 
-    public static RedisScriptCall ExpireCall(RedisKeyLayout ns, RedisKey data, RedisValue key, RedisValue ttl) =>
-        Expire.Bind([data, ns.Ordered, ns.Expiry, ns.Index, ns.Registry], [key, ns.NamespacePath, ttl]);
-
-    public static RedisScriptCall PersistCall(RedisKeyLayout ns, RedisKey data, RedisValue key) =>
-        Persist.Bind([data, ns.Ordered, ns.Expiry, ns.Index], [key]);
-
-    /// <summary>A <see cref="SetMany"/> call: one data key, key, payload and metadata per item.</summary>
-    public static RedisScriptCall SetManyCall(RedisKeyLayout ns, RedisValue ttl, ReadOnlySpan<(RedisKey Data, RedisValue Key, RedisValue Payload, RedisValue Meta)> items)
+    /// <summary>A <see cref="SetManyWithTtl"/> call: one data key and stored value per item.</summary>
+    public static RedisScriptCall SetManyWithTtlCall(long ttlMilliseconds, RedisKey[] keys, RedisValue[] values)
     {
-        var keys = new RedisKey[5 + items.Length];
-        keys[0] = ns.Ordered;
-        keys[1] = ns.Expiry;
-        keys[2] = ns.Index;
-        keys[3] = ns.Version;
-        keys[4] = ns.Registry;
-        var args = new RedisValue[2 + (3 * items.Length)];
-        args[0] = ns.NamespacePath;
-        args[1] = ttl;
-        for (int i = 0; i < items.Length; i++)
-        {
-            keys[5 + i] = items[i].Data;
-            args[2 + (3 * i)] = items[i].Key;
-            args[3 + (3 * i)] = items[i].Payload;
-            args[4 + (3 * i)] = items[i].Meta;
-        }
-
-        return SetMany.Bind(keys, args);
+        var args = new RedisValue[1 + values.Length];
+        args[0] = ttlMilliseconds;
+        values.CopyTo(args, 1);
+        return SetManyWithTtl.Bind(keys, args);
     }
 
-    /// <summary>A <see cref="DeleteMany"/> call: one data key and key per item.</summary>
-    public static RedisScriptCall DeleteManyCall(RedisKeyLayout ns, ReadOnlySpan<(RedisKey Data, RedisValue Key)> items)
-    {
-        var keys = new RedisKey[3 + items.Length];
-        keys[0] = ns.Ordered;
-        keys[1] = ns.Expiry;
-        keys[2] = ns.Index;
-        var args = new RedisValue[items.Length];
-        for (int i = 0; i < items.Length; i++)
-        {
-            keys[3 + i] = items[i].Data;
-            args[i] = items[i].Key;
-        }
+    public static RedisScriptCall DescribeCall(RedisKey[] keys, bool namesOnly) => Describe.Bind(keys, [namesOnly ? "name" : "info"]);
 
-        return DeleteMany.Bind(keys, args);
-    }
+    public static RedisScriptCall SizesCall(RedisKey[] keys) => Sizes.Bind(keys, []);
 
-    public static RedisScriptCall ListCall(RedisKeyLayout ns, RedisValue min, RedisValue max, int chunk, bool namesOnly) =>
-        List.Bind([ns.Ordered, ns.Expiry, ns.Index], [min, max, chunk, namesOnly ? "name" : "info", ns.KeyPrefix]);
-
-    public static RedisScriptCall CountAllCall(RedisKeyLayout ns) => CountAll.Bind([ns.Ordered, ns.Expiry], [ns.KeyPrefix]);
-
-    /// <summary>A <see cref="Records"/> call for some keys of a namespace.</summary>
-    public static RedisScriptCall RecordsCall(RedisKeyLayout ns, string[] keys)
-    {
-        var args = new RedisValue[1 + keys.Length];
-        args[0] = ns.KeyPrefix;
-        for (int i = 0; i < keys.Length; i++)
-        {
-            args[1 + i] = keys[i];
-        }
-
-        return Records.Bind([ns.Index, ns.Expiry], args);
-    }
-
-    public static RedisScriptCall CollectCall(RedisKeyLayout ns, int batch) =>
-        Collect.Bind([ns.Ordered, ns.Expiry, ns.Index, ns.Registry], [ns.NamespacePath, batch]);
+    public static RedisScriptCall MigrateCall(RedisKey[] keys, RedisValue[] records) => Migrate.Bind(keys, records);
 
     public static RedisScriptCall IntegerProbeCall(RedisValue value, RedisValue by) => IntegerProbe.Bind([], [value, by]);
 

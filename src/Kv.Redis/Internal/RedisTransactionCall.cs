@@ -5,8 +5,7 @@ namespace Kv.Internal;
 
 /// <summary>
 /// A transaction as the commit script takes it (see <see cref="RedisScripts.Commit"/>, whose typed factory this is): the
-/// KEYS (every root's version counter and registry, every namespace's index keys, every data key) and the ARGV that
-/// describe the operations.
+/// KEYS (every root's version counter, then every data key) and the ARGV that describe the operations.
 /// </summary>
 internal sealed class RedisTransactionCall
 {
@@ -24,33 +23,23 @@ internal sealed class RedisTransactionCall
 
     public static RedisTransactionCall Build(RedisKv kv, IReadOnlyList<KvTransactionOperation> operations)
     {
-        var namespaces = new Dictionary<string, int>(StringComparer.Ordinal);
-        var layouts = new List<RedisKeyLayout>();
-        var roots = new Dictionary<string, int>(StringComparer.Ordinal);
-        var rootLayouts = new List<RedisKeyLayout>();
+        var layouts = new Dictionary<string, RedisKeyLayout>(StringComparer.Ordinal);
+        var roots = new Dictionary<string, RedisKey>(StringComparer.Ordinal);
         var dataKeys = new Dictionary<string, int>(StringComparer.Ordinal);
         var dataKeyList = new List<RedisKey>();
-        var opNamespace = new int[operations.Count];
         var opDataKey = new int[operations.Count];
 
         for (int i = 0; i < operations.Count; i++)
         {
             KvTransactionOperation operation = operations[i];
-            if (!namespaces.TryGetValue(operation.NamespacePath, out int number))
+            if (!layouts.TryGetValue(operation.NamespacePath, out RedisKeyLayout? layout))
             {
-                var layout = new RedisKeyLayout(kv.InstanceName, operation.NamespacePath);
-                layouts.Add(layout);
-                number = layouts.Count;
-                namespaces.Add(operation.NamespacePath, number);
-                if (!roots.ContainsKey(layout.Root))
-                {
-                    rootLayouts.Add(layout);
-                    roots.Add(layout.Root, rootLayouts.Count);
-                }
+                layout = new RedisKeyLayout(kv.InstanceName, operation.NamespacePath);
+                layouts.Add(operation.NamespacePath, layout);
+                roots.TryAdd(layout.Root, layout.Version);
             }
 
-            opNamespace[i] = number;
-            string physical = layouts[number - 1].KeyPrefix + operation.Key;
+            string physical = layout.KeyPrefix + operation.Key;
             if (!dataKeys.TryGetValue(physical, out int position))
             {
                 dataKeyList.Add(physical);
@@ -61,32 +50,12 @@ internal sealed class RedisTransactionCall
             opDataKey[i] = position;
         }
 
-        int rootCount = rootLayouts.Count;
-        int dataBase = (2 * rootCount) + (3 * layouts.Count);
-        var keys = new List<RedisKey>(dataBase + dataKeyList.Count);
-        keys.AddRange(rootLayouts.Select(l => l.Version));
-        keys.AddRange(rootLayouts.Select(l => l.Registry));
-        foreach (RedisKeyLayout layout in layouts)
-        {
-            keys.Add(layout.Ordered);
-            keys.Add(layout.Expiry);
-            keys.Add(layout.Index);
-        }
-
+        int rootCount = roots.Count;
+        var keys = new List<RedisKey>(rootCount + dataKeyList.Count);
+        keys.AddRange(roots.Values);
         keys.AddRange(dataKeyList);
 
-        var args = new List<RedisValue>(3 + (2 * layouts.Count) + (7 * operations.Count))
-        {
-            rootCount,
-            layouts.Count,
-            operations.Count,
-        };
-        foreach (RedisKeyLayout layout in layouts)
-        {
-            args.Add(layout.NamespacePath);
-            args.Add(roots[layout.Root]);
-        }
-
+        var args = new List<RedisValue>(2 + (5 * operations.Count)) { rootCount, operations.Count };
         RedisValue empty = string.Empty;
         for (int i = 0; i < operations.Count; i++)
         {
@@ -100,9 +69,7 @@ internal sealed class RedisTransactionCall
                 _ => throw new ArgumentOutOfRangeException(nameof(operations), operation.Kind, "Unknown transaction operation."),
             };
             args.Add(kind);
-            args.Add(dataBase + opDataKey[i]);
-            args.Add(opNamespace[i]);
-            args.Add(operation.Key);
+            args.Add(rootCount + opDataKey[i]);
             args.Add(argument);
             args.Add(operation.Ttl is { } ttl && operation.Kind is KvTransactionOperationKind.Set or KvTransactionOperationKind.Increment
                 ? ttl.Ticks / TimeSpan.TicksPerMillisecond
