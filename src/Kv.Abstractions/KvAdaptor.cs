@@ -25,8 +25,8 @@ public abstract class KvAdaptor
     public abstract IKvStore Namespace(string name);
     /// <summary>
     /// Removes expired entries now, on demand. Expired entries are invisible to every read as soon as they expire;
-    /// this frees what they still hold (on memory, the entries themselves; on Redis, their listing-index records,
-    /// since Redis frees the values itself).
+    /// this frees what they still hold (on memory, the entries themselves; on SQLite, their rows). On Redis the server
+    /// frees expired keys itself and nothing is kept beside them, so it returns 0 there.
     /// </summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>How many expired entries were removed.</returns>

@@ -82,8 +82,8 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     internal KvValueSerializer Serializer { get; }
 
     /// <summary>
-    /// Does nothing and returns 0: Redis removes expired keys itself, and Kv keeps nothing beside them on Redis (no
-    /// listing index) that would need collecting. Present because every adaptor has it.
+    /// Does nothing and returns 0: Redis removes expired keys itself, and Kv keeps nothing beside them on Redis that
+    /// would need collecting. Present because every adaptor has it.
     /// </summary>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>0.</returns>
