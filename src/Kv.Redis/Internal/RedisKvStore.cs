@@ -61,12 +61,13 @@ internal sealed partial class RedisKvStore : KvStoreBase
     private DateTimeOffset? ExpiresAt(long remainingMilliseconds) =>
         remainingMilliseconds >= 0 ? _kv.TimeProvider.GetUtcNow().AddMilliseconds(remainingMilliseconds) : null;
 
-    protected override ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        new(_kv.ExecuteAsync(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected override async ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
+        await _kv.ExecuteAsync(
             KvOperationNames.Set,
             (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
             static (db, s) => db.StringSetAsync(s.Key, s.Value, s.Ttl, When.Always, CommandFlags.DemandMaster),
-            cancellationToken).AsTask());
+            cancellationToken).ConfigureAwait(false);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         _kv.ExecuteAsync(
@@ -143,7 +144,8 @@ internal sealed partial class RedisKvStore : KvStoreBase
             static (physical, values) => values.Length == physical.Length ? Array.ConvertAll(values, ParseValue) : throw UnexpectedReply(KvOperationNames.GetMany),
             cancellationToken);
 
-    protected override ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected override async ValueTask SetManyCoreAsync(KeyValuePair<string, KvValue>[] items, TimeSpan? ttl, CancellationToken cancellationToken)
     {
         if (ttl is null)
         {
@@ -154,8 +156,9 @@ internal sealed partial class RedisKvStore : KvStoreBase
                 pairs[i] = new(PhysicalKey(items[i].Key), RedisValueFormat.Pack(items[i].Value.Payload!, items[i].Value.Metadata));
             }
 
-            return new(_kv.ExecuteAsync(
-                KvOperationNames.SetMany, pairs, static (db, p) => db.StringSetAsync(p, When.Always, CommandFlags.DemandMaster), cancellationToken).AsTask());
+            await _kv.ExecuteAsync(KvOperationNames.SetMany, pairs, static (db, p) => db.StringSetAsync(p, When.Always, CommandFlags.DemandMaster), cancellationToken)
+                .ConfigureAwait(false);
+            return;
         }
 
         var keys = new RedisKey[items.Length];
@@ -166,9 +169,9 @@ internal sealed partial class RedisKvStore : KvStoreBase
             values[i] = RedisValueFormat.Pack(items[i].Value.Payload!, items[i].Value.Metadata);
         }
 
-        return new(EvaluateAsync(
+        await EvaluateAsync(
             KvOperationNames.SetMany, RedisScripts.SetManyWithTtlCall(Milliseconds(ttl.Value), keys, values), CommandFlags.DemandMaster, static (_, _) => true, cancellationToken)
-            .AsTask());
+            .ConfigureAwait(false);
     }
 
     protected override ValueTask<long> DeleteManyCoreAsync(string[] keys, CancellationToken cancellationToken) =>
