@@ -86,32 +86,43 @@ internal sealed partial class RedisKvStore : KvStoreBase
         EvaluateAsync(KvOperationNames.Expire, RedisScripts.ExpireCall(PhysicalKey(key), Milliseconds(ttl)), CommandFlags.DemandMaster, static (_, r) => (long)r == 1, cancellationToken);
 
     protected override ValueTask<long> IncrementCoreAsync(string key, long by, TimeSpan? ttl, byte[]? metadata, CancellationToken cancellationToken) =>
-        ttl is null && metadata is null
-            ? _kv.ExecuteAsync(KvOperationNames.Increment, (Key: PhysicalKey(key), By: by), static (db, s) => IncrementAsync(db, s.Key, s.By), cancellationToken)
-            : EvaluateAsync(
-                KvOperationNames.Increment,
-                RedisScripts.IncrementCall(PhysicalKey(key), by.ToString(CultureInfo.InvariantCulture), Ttl(ttl), metadata ?? RedisScripts.None),
-                CommandFlags.DemandMaster,
-                static (_, r) => ParseIncrement(r),
-                cancellationToken);
+        _kv.ExecuteAsync(
+            KvOperationNames.Increment,
+            (Key: PhysicalKey(key), By: by, Ttl: Ttl(ttl), Metadata: metadata),
+            static (db, s) => IncrementAsync(db, s.Key, s.By, s.Ttl, s.Metadata),
+            cancellationToken);
 
     /// <summary>
-    /// A plain increment: one <c>INCRBY</c>. When Redis refuses it (a value with a header, or one that is not an integer,
-    /// or an overflow), the increment script does the work or says why, so the error codes are exactly those of every
-    /// other backend; nothing changed in between, since <c>INCRBY</c> changes nothing when it fails.
+    /// An increment in one round trip: a bare <c>INCRBY</c>, or with a TTL-on-create or metadata the small
+    /// <see cref="RedisScripts.IncrementOrCreate"/> script. When Redis refuses the value (one with a header, one that is
+    /// not an integer, an overflow) nothing has changed, and the <see cref="RedisScripts.Increment"/> script does the
+    /// work or says why, so the error codes are exactly those of every other backend.
     /// </summary>
-    private static async Task<long> IncrementAsync(IDatabase db, RedisKey key, long by)
+    private static async Task<long> IncrementAsync(IDatabase db, RedisKey key, long by, RedisValue ttl, byte[]? metadata)
     {
-        try
+        RedisValue amount = by;
+        RedisValue meta = metadata ?? RedisScripts.None;
+        if (ttl.IsNullOrEmpty && metadata is null)
         {
-            return await db.StringIncrementAsync(key, by, CommandFlags.DemandMaster).ConfigureAwait(false);
+            try
+            {
+                return await db.StringIncrementAsync(key, by, CommandFlags.DemandMaster).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (IsIntegerRefusal(ex))
+            {
+                return ParseIncrement(await EvaluateAsync(db, RedisScripts.IncrementCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false));
+            }
         }
-        catch (RedisServerException ex) when (IsIntegerRefusal(ex))
+        else
         {
-            RedisResult explained = await EvaluateAsync(
-                db, RedisScripts.IncrementCall(key, by.ToString(CultureInfo.InvariantCulture), RedisScripts.None, RedisScripts.None), CommandFlags.DemandMaster).ConfigureAwait(false);
-            return ParseIncrement(explained);
+            RedisResult result = await EvaluateAsync(db, RedisScripts.IncrementOrCreateCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false);
+            if ((RedisResult[]?)result is not [var status] || (string?)status != RedisScripts.Refused)
+            {
+                return ParseIncrement(result);
+            }
         }
+
+        return ParseIncrement(await EvaluateAsync(db, RedisScripts.IncrementCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false));
     }
 
     // INCRBY's refusals: Redis says "value is not an integer or out of range" or "increment or decrement would overflow";

@@ -52,13 +52,43 @@ internal static class RedisScripts
         return { value, ttl }
         """);
 
+    /// <summary>Status of an increment the fast script could not do (a value with a header, or not an integer).</summary>
+    public const string Refused = "refused";
+
+    /// <summary>
+    /// The common increment with a TTL-on-create or metadata, kept small (its text travels with every call): creates a
+    /// missing key with <c>by</c>, the TTL (ms, or empty) and the metadata (or empty), or adds <c>by</c> with
+    /// <c>INCRBY</c>, which keeps the TTL. Returns { 'ok', new value as a string }, or { 'refused' } when
+    /// <c>INCRBY</c> refused the value (nothing changed): <see cref="Increment"/> then does the work or says why.
+    /// </summary>
+    public static readonly RedisScript IncrementOrCreate = new(nameof(IncrementOrCreate), keys: "data", args: "by ttl meta", """
+        local created
+        if ttl == '' then
+          created = redis.call('SET', data, pack_value('', meta, by), 'NX')
+        else
+          created = redis.call('SET', data, pack_value('', meta, by), 'NX', 'PX', ttl)
+        end
+        if created then
+          return { 'ok', by }
+        end
+        local result = redis.pcall('INCRBY', data, by)
+        if type(result) ~= 'number' then
+          return { 'refused' }
+        end
+        if result >= 9007199254740992 or result <= -9007199254740992 then
+          return { 'ok', redis.call('GET', data) }
+        end
+        return { 'ok', int(result) }
+        """);
+
     /// <summary>
     /// Creates a missing key with <c>by</c>, the TTL (ms, or empty) and the metadata (or empty), or adds <c>by</c> to a
     /// 64-bit integer, keeping its TTL and metadata. Returns { 'ok', new value as a string } (a string: Lua numbers are
     /// doubles), { 'not-numeric' } or { 'overflow' }; in the last two cases nothing changed.
     /// </summary>
-    /// <remarks>A plain increment without TTL or metadata is a bare <c>INCRBY</c>; this script runs when it has either,
-    /// and after an <c>INCRBY</c> that failed (a value with a header, or not an integer), to tell why.</remarks>
+    /// <remarks>A plain increment is a bare <c>INCRBY</c>, one with a TTL-on-create or metadata <see cref="IncrementOrCreate"/>;
+    /// this script runs after either was refused (a value with a header, or not an integer), to do the work or tell
+    /// why.</remarks>
     public static readonly RedisScript Increment = new(nameof(Increment), keys: "data", args: "by ttl meta", """
         local created
         if ttl == '' then
@@ -320,6 +350,8 @@ internal static class RedisScripts
     public static RedisScriptCall PersistCall(RedisKey data) => Persist.Bind([data], []);
 
     public static RedisScriptCall IncrementCall(RedisKey data, RedisValue by, RedisValue ttl, RedisValue meta) => Increment.Bind([data], [by, ttl, meta]);
+
+    public static RedisScriptCall IncrementOrCreateCall(RedisKey data, RedisValue by, RedisValue ttl, RedisValue meta) => IncrementOrCreate.Bind([data], [by, ttl, meta]);
 
     /// <summary>A <see cref="SetManyWithTtl"/> call: one data key and stored value per item.</summary>
     public static RedisScriptCall SetManyWithTtlCall(long ttlMilliseconds, RedisKey[] keys, RedisValue[] values)
