@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.IO;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Kv.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,6 +30,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 {
     private readonly RedisConnection _connection;
     private readonly ILogger _logger;
+    private readonly RedisOperationWatchdog _watchdog;
     private int _disposed;
 
     /// <summary>Creates an adaptor. It connects on first use, not here.</summary>
@@ -67,6 +67,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         Serializer = serializer ?? KvValueSerializer.Default;
         InstanceName = options.InstanceName ?? string.Empty;
         OperationTimeout = options.OperationTimeout;
+        _watchdog = new RedisOperationWatchdog(OperationTimeout);
         _logger = loggerFactory?.CreateLogger<RedisKv>() ?? NullLogger<RedisKv>.Instance;
         _connection = RedisConnection.Create(options, multiplexerService, _logger);
     }
@@ -169,9 +170,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     /// its async timeout only on its 1 s heartbeat: against a SIGSTOPped server, AsyncTimeout 1000 ms and 1500 ms both
     /// failed after about 1995 ms (RedisClientTimeoutTests). A multiplexer from the application or a factory also
     /// keeps its own timeouts. So the operation timeout and the caller's token are enforced here, for every
-    /// connection source; Kv's own multiplexer additionally times out on OperationTimeout and fails fast while
-    /// disconnected (see RedisConnection). A call that times out or is cancelled keeps running inside the multiplexer and may
-    /// still be applied; its late outcome is observed so it cannot surface as an unobserved task exception.
+    /// connection source, by the adaptor's one <see cref="RedisOperationWatchdog"/> (no timer per call); Kv's own
+    /// multiplexer additionally times out on OperationTimeout and fails fast while disconnected (see RedisConnection).
+    /// A call that times out or is cancelled keeps running inside the multiplexer and may still be applied; its late
+    /// outcome is observed so it cannot surface as an unobserved task exception.
     /// </remarks>
     internal ValueTask<TResult> ExecuteAsync<TState, TResult>(
         string operation,
@@ -182,9 +184,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// <see cref="ExecuteAsync{TState, TResult}(string, TState, Func{IDatabase, TState, Task{TResult}}, CancellationToken)"/>,
-    /// then <paramref name="map"/> on the reply, in the same (pooled) async step: the hot path of every operation. Once
-    /// connected, the command is sent synchronously from the caller's frame; only the wait for the reply is
-    /// asynchronous, and a reply that is already there is mapped without waiting at all.
+    /// then <paramref name="map"/> on the reply: the hot path of every operation. Once connected, the command is sent
+    /// synchronously from the caller's frame; a reply that is already there is mapped without waiting at all, and
+    /// one that is not is awaited through a pooled <see cref="RedisPendingCall{TState, TReply, TResult}"/>, which
+    /// registers the caller's token only when it can be cancelled.
     /// </summary>
     internal ValueTask<TResult> ExecuteAsync<TState, TReply, TResult>(
         string operation,
@@ -210,18 +213,7 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             catch (Exception ex)
             {
                 // As the asynchronous path fails: a store failure as StoreOperationFailed, anything else unchanged.
-                return ValueTask.FromException<TResult>(ex switch
-                {
-                    TimeoutException timeout => TimedOut(operation, timeout),
-                    ObjectDisposedException when Volatile.Read(ref _disposed) != 0 => ex,
-                    _ when IsStoreFailure(ex) => Failed(operation, ex),
-                    _ => ex,
-                });
-            }
-
-            if (call.IsCompletedSuccessfully)
-            {
-                return new ValueTask<TResult>(map(state, call.Result));
+                return ValueTask.FromException<TResult>(Translate(operation, ex, cancellationToken));
             }
         }
         else
@@ -229,43 +221,17 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             call = RunAsync(database, state, command);
         }
 
-        return AwaitAsync(operation, state, call, map, cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<TResult> AwaitAsync<TState, TReply, TResult>(
-        string operation, TState state, Task<TReply> call, Func<TState, TReply, TResult> map, CancellationToken cancellationToken)
-    {
-        TReply reply;
-        try
+        if (call.IsCompletedSuccessfully)
         {
-            // The watchdog runs on real time, not on the injected clock: it guards a socket that can hang, and a
-            // fake clock in a test must neither disable it (a frozen server would hang the test) nor fire it (moving
-            // the clock an hour ahead must not fail calls in flight). Expiry instants use the injected clock.
-            reply = await call.WaitAsync(OperationTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException ex) when (!call.IsCompleted || ex is RedisTimeoutException)
-        {
-            // Either timer may fire first: Kv's watchdog, or the client's own AsyncTimeout (equal to OperationTimeout
-            // on Kv's multiplexer, checked on the client's heartbeat). Both are the same failure to the caller.
-            ObserveLateOutcome(call);
-            throw TimedOut(operation, ex);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            ObserveLateOutcome(call);
-            throw;
-        }
-        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
-        {
-            throw;
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            throw Failed(operation, ex);
+            return new ValueTask<TResult>(map(state, call.Result)); // Completed: does not block.
         }
 
-        return map(state, reply);
+        if (call.IsCompleted)
+        {
+            return ValueTask.FromException<TResult>(Translate(operation, FailureOf(call), cancellationToken));
+        }
+
+        return RedisPendingCall<TState, TReply, TResult>.Start(this, _watchdog, operation, state, call, map, cancellationToken);
     }
 
     /// <summary>
@@ -280,21 +246,33 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         {
             return command(_connection.GetDatabase(), state);
         }
-        catch (TimeoutException ex)
+        catch (Exception ex)
         {
-            throw TimedOut(operation, ex);
-        }
-        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
-        {
-            throw;
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            throw Failed(operation, ex);
+            Exception error = Translate(operation, ex, CancellationToken.None);
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
         }
     }
 
-    private KvException TimedOut(string operation, TimeoutException ex)
+    /// <summary>
+    /// What a failed call throws: a timeout (the client's, or the watchdog's) and every other failure of the store as
+    /// <see cref="KvErrorCode.StoreOperationFailed"/>; the caller's own cancellation, a use after dispose and anything
+    /// else (a bug in Kv must not be disguised as a Redis failure) unchanged.
+    /// </summary>
+    internal Exception Translate(string operation, Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        TimeoutException timeout => TimedOut(operation, timeout),
+        OperationCanceledException when cancellationToken.IsCancellationRequested => ex,
+        ObjectDisposedException when Volatile.Read(ref _disposed) != 0 => ex,
+        _ when IsStoreFailure(ex) => Failed(operation, ex),
+        _ => ex,
+    };
+
+    internal KvException TimedOut(string operation, TimeoutException ex)
     {
         RedisLog.OperationTimedOut(_logger, operation, OperationTimeout);
         return new KvException(
@@ -302,6 +280,10 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             string.Create(CultureInfo.InvariantCulture, $"The Redis operation {operation} did not complete within {OperationTimeout}; it may or may not have been applied."),
             ex);
     }
+
+    /// <summary>The exception awaiting a completed, unsuccessful task throws.</summary>
+    internal static Exception FailureOf(Task call) =>
+        call.IsCanceled ? new TaskCanceledException(call) : call.Exception!.InnerException ?? call.Exception!;
 
     private KvException Failed(string operation, Exception ex)
     {
@@ -339,7 +321,4 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
     // anything else is a bug in Kv that must not be disguised as a Redis failure.
     private static bool IsStoreFailure(Exception ex) =>
         ex is RedisException or TimeoutException or IOException or SocketException or ObjectDisposedException or OperationCanceledException;
-
-    private static void ObserveLateOutcome(Task call) =>
-        call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

@@ -58,7 +58,9 @@ public sealed class RedisKvOptions
     /// How long one operation (connecting included, on first use) may take before it fails with
     /// <see cref="KvErrorCode.StoreOperationFailed"/>. Default 5 seconds; positive, at most
     /// <see cref="MaxOperationTimeout"/>. Measured on real time (<see cref="TimeProvider.System"/>), even when the
-    /// application registers another clock, so a fake clock in tests neither disables nor fires it. On a multiplexer
+    /// application registers another clock, so a fake clock in tests neither disables nor fires it. One watchdog per
+    /// adaptor checks the calls in flight every twentieth of it (between 5 ms and 100 ms), so a call fails at most that
+    /// much after it. On a multiplexer
     /// Kv creates, it is also StackExchange.Redis's <c>AsyncTimeout</c> and <c>SyncTimeout</c> (with a fail-fast
     /// backlog); a multiplexer from the application or <see cref="ConnectionMultiplexerFactory"/> keeps its own.
     /// </summary>

@@ -4,6 +4,7 @@ using Kv.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Kv.Redis.Tests;
 
@@ -123,6 +124,44 @@ public sealed class RedisKvFailureTests(DedicatedRedisServerFixture redis) : ICl
         {
             redis.Server.Thaw();
         }
+    }
+
+    [Fact]
+    public async Task Kvs_own_watchdog_times_out_and_cancels_calls_on_an_application_multiplexer_whose_timeouts_are_far_longer()
+    {
+        // The client's own timeouts (60 s) cannot fire within the bound FailsWithinTimeout checks: only Kv's watchdog can.
+        ConfigurationOptions options = ConfigurationOptions.Parse(redis.Configuration);
+        options.AsyncTimeout = 60_000;
+        options.SyncTimeout = 60_000;
+        await using ConnectionMultiplexer multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
+        await using var kv = new RedisKv(
+            new RedisKvOptions { ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(multiplexer), OperationTimeout = Timeout },
+            loggerFactory: _logs);
+        IAtomicKvStore store = kv.Namespace("watchdog");
+        await store.SetManyAsync(Enumerable.Range(0, 200).Select(i => KeyValuePair.Create("k" + i, i)));
+
+        redis.Server.Freeze();
+        try
+        {
+            Task<KvException>[] timedOut = [.. Enumerable.Range(0, 20).Select(i => FailsWithinTimeout(() => store.GetAsync<int>("k" + i).AsTask(), "Get"))];
+            foreach (KvException error in await Task.WhenAll(timedOut))
+            {
+                Assert.IsType<TimeoutException>(error.InnerException); // The watchdog's, not the client's RedisTimeoutException.
+                Assert.Contains(Timeout.ToString(), error.Message, StringComparison.Ordinal);
+            }
+
+            using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.GetAsync<int>("k0", cancellation.Token).AsTask());
+        }
+        finally
+        {
+            redis.Server.Thaw();
+        }
+
+        // The calls that timed out or were cancelled get their late replies now; every call after them gets its own reply.
+        int[] values = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => store.GetAsync<int>("k" + i).AsTask()));
+        Assert.Equal(Enumerable.Range(0, 200), values);
+        Assert.Contains(_logs.Events, e => e.EventId.Id == RedisLog.OperationTimedOutEventId);
     }
 
     [Fact]
