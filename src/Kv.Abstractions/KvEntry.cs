@@ -45,7 +45,9 @@ public sealed class KvEntry<T>
     /// <see cref="KvTransaction.Check(IKvStore, string, long?)"/> to commit only if the entry is still this one.
     /// On memory, a key re-created by a write that raced its own deletion may carry a version lower than the one the
     /// deleted entry had; versions still never repeat, so checks are unaffected, and transactions (which locks use)
-    /// are ordered.
+    /// are ordered. On Redis a single-key write stores no version (so it costs one command): the entry gets its
+    /// version when it is first read with <c>GetEntryAsync</c>, from the same strictly increasing counter, and the
+    /// next write erases it, so a version still names exactly one write; transactions write theirs directly.
     /// </summary>
     public long Version { get; }
 }
