@@ -221,14 +221,13 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
             call = RunAsync(database, state, command);
         }
 
-        if (call.IsCompletedSuccessfully)
-        {
-            return new ValueTask<TResult>(map(state, call.Result)); // Completed: does not block.
-        }
-
+        // IsCompleted first: once it is true the outcome is final. (Asking IsCompletedSuccessfully first and then
+        // IsCompleted races with a reply arriving in between, and would read a successful call as a failed one.)
         if (call.IsCompleted)
         {
-            return ValueTask.FromException<TResult>(Translate(operation, FailureOf(call), cancellationToken));
+            return call.IsCompletedSuccessfully
+                ? new ValueTask<TResult>(map(state, call.Result)) // Completed: does not block.
+                : ValueTask.FromException<TResult>(Translate(operation, FailureOf(call), cancellationToken));
         }
 
         return RedisPendingCall<TState, TReply, TResult>.Start(this, _watchdog, operation, state, call, map, cancellationToken);
