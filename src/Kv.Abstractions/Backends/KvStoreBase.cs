@@ -151,7 +151,13 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         ValidateKey(key);
         TimeSpan? ttl = NormalizeTtl(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
+        KvValue encoded = Serializer.SerializeString(value);
+        if (EncodeMetadata(options) is { } metadata)
+        {
+            encoded = encoded.WithMetadata(metadata);
+        }
+
+        return SetMeasuredAsync(key, encoded, ttl, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -196,7 +202,20 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         TimeSpan? ttl = NormalizeTtl(options);
         byte[]? metadata = EncodeMetadata(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented(KvOperationNames.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
+        if (EnabledMetrics is { } metrics)
+        {
+            return Measure(metrics, KvOperationNames.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
+        }
+
+        // Unmeasured: the core directly, without a delegate and its state.
+        try
+        {
+            return IncrementCoreAsync(key, by, ttl, metadata, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<long>(ex);
+        }
     }
 
     /// <inheritdoc />
