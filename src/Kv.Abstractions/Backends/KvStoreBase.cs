@@ -137,7 +137,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         // types run looks their type up at run time at every step of the encoding.
         if (typeof(T) == typeof(string))
         {
-            return SetStringAsync(key, Unsafe.As<T, string>(ref value), options, cancellationToken);
+            return SetStringAsync(key, Unsafe.As<T, string?>(ref value), options, cancellationToken);
         }
 
         ValidateKey(key);
@@ -146,7 +146,11 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
     }
 
-    private ValueTask SetStringAsync(string key, string value, KvSetOptions? options, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public ValueTask SetAsync(string key, string? value, KvSetOptions? options = null, CancellationToken cancellationToken = default) =>
+        SetStringAsync(key, value, options, cancellationToken);
+
+    private ValueTask SetStringAsync(string key, string? value, KvSetOptions? options, CancellationToken cancellationToken)
     {
         ValidateKey(key);
         TimeSpan? ttl = NormalizeTtl(options);
