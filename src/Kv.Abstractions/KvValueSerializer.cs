@@ -89,10 +89,11 @@ public sealed class KvValueSerializer
     /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be serialized.</exception>
     public KvValue Serialize<T>(T value)
     {
-        if (typeof(T) == typeof(string) && value is string text && IsPlainString(text))
+        if ((typeof(T) == typeof(string) || typeof(T) == typeof(object)) && value is string text && IsPlainString(text))
         {
             // Kept as the string itself: its payload is the string in quotes, built when a backend asks for it
-            // (KvValue.Payload), and an in-process backend stores the one string.
+            // (KvValue.Payload), and an in-process backend stores the one string. A string given as an object is
+            // written by its runtime type, the same way.
             return new KvValue(text, text);
         }
 
