@@ -191,6 +191,39 @@ public sealed class MemoryKvCounterRaceTests
         Assert.Equal(0, kv.ByteCount);
     }
 
+    [Fact]
+    public async Task A_counters_size_is_its_digits_at_every_power_of_ten_and_at_both_ends()
+    {
+        // An in-place counter counts its payload's length without writing the digits: it must be the length of the
+        // decimal form that reads and other backends see, sign included.
+        var kv = new MemoryKv();
+        IAtomicKvStore store = kv.Namespace("n");
+        var values = new List<long> { 0, long.MaxValue, long.MinValue, long.MinValue + 1 };
+        for (long power = 1; power <= 1_000_000_000_000_000_000; power *= 10)
+        {
+            values.AddRange([power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]);
+        }
+
+        long expected = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            string key = "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(values[i], await store.IncrementAsync(key, values[i]));
+            long size = key.Length + values[i].ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+            Assert.Equal(size, (await store.GetStorageSizeAsync([key]))[key]);
+            expected += size;
+        }
+
+        Assert.Equal(expected, kv.ByteCount);
+
+        // In place, across a boundary and back: 999 -> 1000 -> 999.
+        await store.IncrementAsync("b", 999);
+        await store.IncrementAsync("b", 1);
+        Assert.Equal(expected + 1 + 4, kv.ByteCount);
+        await store.IncrementAsync("b", -1);
+        Assert.Equal(expected + 1 + 3, kv.ByteCount);
+    }
+
     // Entries whose TTL has passed but that the GC has not removed yet: counted by the limits, invisible to reads.
     private static long ExpiredButUncollectedBytes(MemoryKv kv, string[] keys, FakeTimeProvider clock)
     {
