@@ -78,6 +78,21 @@ public interface IKvStore
     /// Nothing is stored in any of these cases.</exception>
     ValueTask SetAsync<T>(string key, T value, KvSetOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores a string under <paramref name="key"/>, replacing any earlier value: exactly
+    /// <see cref="SetAsync{T}(string, T, KvSetOptions?, CancellationToken)"/> with <c>T</c> = <see cref="string"/>, which
+    /// a call with a string value resolves to. Strings are the most common value, and an interface call of a generic
+    /// method costs a run-time lookup of the method on every call; this one does not.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The string; <see langword="null"/> is stored as a value.</param>
+    /// <param name="options">The TTL; without one the entry is permanent and any earlier TTL is cleared.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the value is stored.</returns>
+    /// <exception cref="KvException">As <see cref="SetAsync{T}(string, T, KvSetOptions?, CancellationToken)"/>.</exception>
+    ValueTask SetAsync(string key, string? value, KvSetOptions? options = null, CancellationToken cancellationToken = default) =>
+        SetAsync<string?>(key, value, options, cancellationToken);
+
     /// <summary>Stores <paramref name="value"/> with source-generated serialization metadata.</summary>
     /// <typeparam name="T">The type of the value.</typeparam>
     /// <param name="key">The key.</param>

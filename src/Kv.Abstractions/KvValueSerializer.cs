@@ -89,13 +89,21 @@ public sealed class KvValueSerializer
     /// <exception cref="KvException"><see cref="KvErrorCode.InvalidValue"/> when the value cannot be serialized.</exception>
     public KvValue Serialize<T>(T value)
     {
-        if (typeof(T) == typeof(string) && value is string text && TryEncodePlainString(text, out byte[]? payload))
+        if ((typeof(T) == typeof(string) || typeof(T) == typeof(object)) && value is string text && IsPlainString(text))
         {
-            return new KvValue(payload, text);
+            // Kept as the string itself: its payload is the string in quotes, built when a backend asks for it
+            // (KvValue.Payload), and an in-process backend stores the one string. A string given as an object is
+            // written by its runtime type, the same way.
+            return new KvValue(text, text);
         }
 
         return value is byte[] bytes ? Raw(bytes) : Serialize(value, GetTypeInfo<T>(writing: true));
     }
+
+    /// <summary>Encodes a string: <see cref="Serialize{T}(T)"/> for strings, compiled for them alone (the generic method
+    /// runs as shared code for reference types, which looks the type up at run time).</summary>
+    internal KvValue SerializeString(string? text) =>
+        text is not null && IsPlainString(text) ? new KvValue(text, text) : Serialize<string?>(text);
 
     /// <summary>Encodes <paramref name="value"/> with the given metadata.</summary>
     /// <typeparam name="T">The type of the value.</typeparam>
@@ -256,24 +264,11 @@ public sealed class KvValueSerializer
     }
 
     /// <summary>
-    /// Encodes a string of ASCII characters that need no escaping the way System.Text.Json does: its bytes in
-    /// quotes. Returns <see langword="false"/> for any other string, which then goes through the serializer.
+    /// Whether System.Text.Json writes <paramref name="text"/> as its ASCII bytes in quotes: ASCII characters that need
+    /// no escaping. Any other string goes through the serializer.
     /// </summary>
-    private bool TryEncodePlainString(string text, [NotNullWhen(true)] out byte[]? payload)
-    {
-        payload = null;
-        if (_plainStringChars is null || text.Length > MaxPlainStringLength || text.AsSpan().ContainsAnyExcept(_plainStringChars))
-        {
-            return false;
-        }
-
-        byte[] bytes = new byte[text.Length + 2];
-        bytes[0] = (byte)'"';
-        Ascii.FromUtf16(text, bytes.AsSpan(1, text.Length), out _);
-        bytes[^1] = (byte)'"';
-        payload = bytes;
-        return true;
-    }
+    private bool IsPlainString(string text) =>
+        _plainStringChars is not null && text.Length <= MaxPlainStringLength && !text.AsSpan().ContainsAnyExcept(_plainStringChars);
 
     /// <summary>
     /// The printable ASCII characters that <paramref name="encoder"/> leaves as they are. System.Text.Json asks the
@@ -305,7 +300,7 @@ public sealed class KvValueSerializer
     internal KvException? TryDeserialize<T>(in KvValue value, out T? result)
     {
         // A missing key decodes to default without the lookups below (shared generic code pays for each type test).
-        if (value.Payload is null)
+        if (!value.HasValue)
         {
             result = default;
             return null;
@@ -320,10 +315,21 @@ public sealed class KvValueSerializer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryReadInteger<T>(in KvValue value, out T? result)
     {
-        if (typeof(T) == typeof(long) && _cacheDecoded && value.Payload is { } digits && TryParseInteger(digits, out long integer))
+        if (typeof(T) == typeof(long) && _cacheDecoded)
         {
-            result = (T)(object)integer;
-            return true;
+            // An in-process counter carries its integer; any other payload is read from its digits.
+            object? source = value.PayloadSource;
+            if (source is KvIntegerPayload counter)
+            {
+                result = (T)(object)counter.Value;
+                return true;
+            }
+
+            if (source is byte[] digits && TryParseInteger(digits, out long integer))
+            {
+                result = (T)(object)integer;
+                return true;
+            }
         }
 
         result = default;

@@ -137,7 +137,7 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         // types run looks their type up at run time at every step of the encoding.
         if (typeof(T) == typeof(string))
         {
-            return SetStringAsync(key, Unsafe.As<T, string>(ref value), options, cancellationToken);
+            return SetStringAsync(key, Unsafe.As<T, string?>(ref value), options, cancellationToken);
         }
 
         ValidateKey(key);
@@ -146,12 +146,22 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
     }
 
-    private ValueTask SetStringAsync(string key, string value, KvSetOptions? options, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public ValueTask SetAsync(string key, string? value, KvSetOptions? options = null, CancellationToken cancellationToken = default) =>
+        SetStringAsync(key, value, options, cancellationToken);
+
+    private ValueTask SetStringAsync(string key, string? value, KvSetOptions? options, CancellationToken cancellationToken)
     {
         ValidateKey(key);
         TimeSpan? ttl = NormalizeTtl(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return SetMeasuredAsync(key, Encode(value, options), ttl, cancellationToken);
+        KvValue encoded = Serializer.SerializeString(value);
+        if (EncodeMetadata(options) is { } metadata)
+        {
+            encoded = encoded.WithMetadata(metadata);
+        }
+
+        return SetMeasuredAsync(key, encoded, ttl, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -196,7 +206,20 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         TimeSpan? ttl = NormalizeTtl(options);
         byte[]? metadata = EncodeMetadata(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return Instrumented(KvOperationNames.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
+        if (EnabledMetrics is { } metrics)
+        {
+            return Measure(metrics, KvOperationNames.Increment, static (s, a, ct) => s.IncrementCoreAsync(a.key, a.by, a.ttl, a.metadata, ct), (key, by, ttl, metadata), cancellationToken);
+        }
+
+        // Unmeasured: the core directly, without a delegate and its state.
+        try
+        {
+            return IncrementCoreAsync(key, by, ttl, metadata, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<long>(ex);
+        }
     }
 
     /// <inheritdoc />

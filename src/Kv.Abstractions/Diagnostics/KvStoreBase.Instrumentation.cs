@@ -281,8 +281,30 @@ public abstract partial class KvStoreBase
         return result;
     }
 
-    private ValueTask SetMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
-        Instrumented(KvOperationNames.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
+    private ValueTask SetMeasuredAsync(string key, in KvValue value, TimeSpan? ttl, CancellationToken cancellationToken)
+    {
+        if (EnabledMetrics is { } metrics)
+        {
+            return Measure(metrics, KvOperationNames.Set, static (s, a, ct) => s.SetCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);
+        }
+
+        // Unmeasured: the core directly, without a delegate and its state; a backend that completes every operation
+        // synchronously through its synchronous core, without a task. A core's failure goes into the task either way.
+        try
+        {
+            if (ReadsSynchronously)
+            {
+                SetCore(key, value, ttl);
+                return default;
+            }
+
+            return SetCoreAsync(key, value, ttl, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
 
     private ValueTask<bool> SetIfNotExistsMeasuredAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         Instrumented(KvOperationNames.SetIfNotExists, static (s, a, ct) => s.SetIfNotExistsCoreAsync(a.key, a.value, a.ttl, ct), (key, value, ttl), cancellationToken);

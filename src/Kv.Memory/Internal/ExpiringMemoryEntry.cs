@@ -3,7 +3,7 @@ namespace Kv.Internal;
 /// <summary>An entry with a TTL.</summary>
 internal class ExpiringMemoryEntry : MemoryEntry
 {
-    public ExpiringMemoryEntry(byte[] payload, object? decoded, long version, long deadline)
+    public ExpiringMemoryEntry(object payload, object? decoded, long version, long deadline)
         : base(payload, decoded, version) => Deadline = deadline;
 
     /// <summary>UTC ticks at which the entry is gone; never 0.</summary>
@@ -11,14 +11,14 @@ internal class ExpiringMemoryEntry : MemoryEntry
 }
 
 /// <summary>An entry with a TTL and metadata.</summary>
-internal sealed class ExpiringMemoryEntryWithMetadata(byte[] payload, object? decoded, byte[] metadata, long version, long deadline)
+internal sealed class ExpiringMemoryEntryWithMetadata(object payload, object? decoded, byte[] metadata, long version, long deadline)
     : ExpiringMemoryEntry(payload, decoded, version, deadline)
 {
     public override byte[]? Metadata { get; } = metadata;
 }
 
 /// <summary>A permanent entry with metadata.</summary>
-internal sealed class MemoryEntryWithMetadata(byte[] payload, object? decoded, byte[] metadata, long version)
+internal sealed class MemoryEntryWithMetadata(object payload, object? decoded, byte[] metadata, long version)
     : MemoryEntry(payload, decoded, version)
 {
     public override byte[]? Metadata { get; } = metadata;

@@ -386,7 +386,9 @@ internal sealed class MemoryEngine
                 return 0;
             }
 
-            // Removes only the entry seen here; if a writer replaced it meanwhile, look again.
+            // Removes only the entry seen here; if a writer replaced it meanwhile, look again. Sealed first, so that
+            // no increment lands on it on its way out and its size is final.
+            entry.Seal();
             if (item.Table.TryRemove(new KeyValuePair<string, MemoryEntry>(item.Key, entry)))
             {
                 Release(entries: 1, entry.SizeWith(item.Key));

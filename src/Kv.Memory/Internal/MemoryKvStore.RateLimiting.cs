@@ -29,6 +29,7 @@ internal sealed partial class MemoryKvStore : IKvRateLimitStore
             {
                 long now = Now();
                 bool exists = TryGetForWrite(table, stateKey, out MemoryEntry? old);
+                old?.Seal();
                 string? state = exists && !old!.IsExpiredAt(now) ? old.Decoded as string ?? KvRateLimitAlgorithms.DecodeState(old.Payload) : null;
                 KvRateLimitStateChange change = decide(state, request, (now - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond);
                 if (change.NewState is null)

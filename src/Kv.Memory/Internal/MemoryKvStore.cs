@@ -282,10 +282,11 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         long deadline = Deadline(now, ttl);
         while (true)
         {
-            // The version is taken after the current entry is read (and again on each retry), so a key's versions
-            // only ever increase.
+            // The version is taken after the current entry is read and sealed (and again on each retry), so a key's
+            // versions only ever increase.
             if (TryGetForWrite(table, key, out MemoryEntry? old))
             {
+                old.Seal();
                 if (TryReplace(table, key, old, NewEntry(value, deadline, value.Metadata, _engine.NextVersion()), now))
                 {
                     return;
@@ -313,6 +314,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                     return false;
                 }
 
+                old.Seal();
                 if (TryReplace(table, key, old, Create(), Clock()))
                 {
                     return true;
@@ -333,6 +335,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     {
         while (TryGetForWrite(table, key, out MemoryEntry? old))
         {
+            old.Seal();
             if (table.TryRemove(new KeyValuePair<string, MemoryEntry>(key, old)))
             {
                 _engine.Release(removesEntry: true, old.SizeWith(key));
@@ -357,6 +360,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         while (TryGetForWrite(table, key, out MemoryEntry? old) && !old.IsExpiredAt(now) && (old.HasTtl || !requireTtl))
         {
             // The entry keeps its size, so this never needs room and never fails.
+            old.Seal();
             if (TryReplace(table, key, old, old.WithExpiry(ttlTicks == 0 ? 0 : now + ttlTicks), now))
             {
                 return true;
@@ -378,10 +382,25 @@ internal sealed partial class MemoryKvStore : KvStoreBase
             bool exists = TryGetForWrite(table, key, out MemoryEntry? old);
             if (exists && (!old!.HasTtl || !old.IsExpiredAt(Clock())))
             {
-                long next = Add(old, by);
+                // A live counter changes in place: one compare-and-swap of its integer, no new entry, no dictionary
+                // lock. It keeps its TTL and metadata. A lost swap (another increment, or a write that sealed the
+                // entry) goes round again.
+                if (old.Data is KvIntegerPayload { IsFinal: false } counter)
+                {
+                    long sum = Add(counter.Value, by);
+                    if (TryIncrementInPlace(old, counter, sum))
+                    {
+                        return sum;
+                    }
 
-                // An existing counter keeps its TTL and metadata (and has read the clock if it has a TTL).
-                MemoryEntry updated = NewEntry(Serializer.FromInteger(next), old.ExpiresAtTicks, old.Metadata, _engine.NextVersion());
+                    continue;
+                }
+
+                // Any other value (or a sealed counter) is replaced by a counter entry, which later increments change
+                // in place. It keeps the TTL and metadata too (and has read the clock if it has a TTL).
+                old.Seal();
+                long next = Add(old, by);
+                MemoryEntry updated = MemoryEntry.CreateCounter(next, old.ExpiresAtTicks, old.Metadata, _engine.NextVersion());
                 if (TryReplace(table, key, old, updated, clock ?? 0))
                 {
                     return next;
@@ -390,7 +409,8 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                 continue;
             }
 
-            MemoryEntry created = NewEntry(Serializer.FromInteger(by), ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _engine.NextVersion());
+            old?.Seal();
+            MemoryEntry created = MemoryEntry.CreateCounter(by, ttl is null ? 0 : Deadline(Clock(), ttl), metadata, _engine.NextVersion());
             if (exists ? TryReplace(table, key, old!, created, Clock()) : TryAdd(table, key, created))
             {
                 return by;
@@ -400,15 +420,58 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         long Clock() => clock ??= Now();
     }
 
-    // The increment of a stored value, as Redis's INCRBY sees it: always the payload, never a decoded copy (custom
-    // options can write numbers as strings).
-    private static long Add(MemoryEntry entry, long by)
+    // Stores a counter's new integer in place. The payload's length may change (9 to 10 is one more digit): growth is
+    // reserved before the swap and shrinkage released after it, as for any replacement.
+    private bool TryIncrementInPlace(MemoryEntry entry, KvIntegerPayload counter, long next)
     {
-        if (!KvValueSerializer.TryParseInteger(entry.Payload, out long current))
-        {
-            throw NotNumeric();
-        }
+        long delta = KvIntegerPayload.DigitCount(next) - KvIntegerPayload.DigitCount(counter.Value);
+        ReserveGrowth(delta);
+        // The version is taken after the integer it replaces was read, so it is greater than that one's.
+        bool swapped = entry.TrySwapCounter(counter, new KvIntegerPayload(next, _engine.NextVersion()));
+        SettleResize(delta, swapped);
+        return swapped;
+    }
 
+    // A write that changes an entry's size in place (a replacement under the same key, an increment) reserves its
+    // growth before the swap (past MaxBytes it fails, changing nothing) ...
+    private void ReserveGrowth(long delta)
+    {
+        if (delta > 0 && !_engine.TryReserve(addsEntry: false, delta))
+        {
+            _engine.TryReserveSlow(addsEntries: 0, delta, table: null, key: null);
+        }
+    }
+
+    // ... and after it gives back the growth of a lost swap, or the shrinkage of a won one (so a lost swap never pushes
+    // the count past the limit on its way back).
+    private void SettleResize(long delta, bool swapped)
+    {
+        if (delta > 0)
+        {
+            if (!swapped)
+            {
+                _engine.Release(removesEntry: false, delta);
+            }
+
+            _engine.Settle();
+        }
+        else if (swapped && delta < 0)
+        {
+            _engine.Release(removesEntry: false, -delta);
+        }
+    }
+
+    // The increment of a stored value, as Redis's INCRBY sees it: always the payload, never a decoded copy (custom
+    // options can write numbers as strings). A plain string's payload starts with a quote, so it is no integer.
+    private static long Add(MemoryEntry entry, long by) => entry.Data switch
+    {
+        KvIntegerPayload counter => Add(counter.Value, by),
+        byte[] payload when KvValueSerializer.TryParseInteger(payload, out long current) => Add(current, by),
+        _ => throw NotNumeric(),
+    };
+
+    private static long Add(long current, long by)
+    {
         long next = unchecked(current + by);
         return ((current ^ next) & (by ^ next)) < 0 ? throw Overflow() : next;
     }
@@ -468,8 +531,8 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                     KvTransactionOperationKind.Set => NewEntry(op.Value, Deadline(now, op.Ttl), op.Value.Metadata, version),
                     KvTransactionOperationKind.Delete => null,
                     KvTransactionOperationKind.Increment => claim.Current is { } counter
-                        ? NewEntry(Serializer.FromInteger(Add(counter, op.By)), counter.ExpiresAtTicks, counter.Metadata, version)
-                        : NewEntry(Serializer.FromInteger(op.By), Deadline(now, op.Ttl), op.Metadata, version),
+                        ? MemoryEntry.CreateCounter(Add(counter, op.By), counter.ExpiresAtTicks, counter.Metadata, version)
+                        : MemoryEntry.CreateCounter(op.By, Deadline(now, op.Ttl), op.Metadata, version),
                     _ => throw new ArgumentOutOfRangeException(nameof(operations), op.Kind, "Unknown transaction operation."),
                 };
             }
@@ -658,27 +721,9 @@ internal sealed partial class MemoryKvStore : KvStoreBase
         // (a write past MaxBytes fails, leaving the old value); shrinkage is released after it, so a lost swap
         // never pushes the count past the limit on its way back.
         long delta = entry.DataLength - old.DataLength;
-        bool reserved = delta > 0;
-        if (reserved && !_engine.TryReserve(addsEntry: false, delta))
-        {
-            _engine.TryReserveSlow(addsEntries: 0, delta, table: null, key: null);
-        }
-
+        ReserveGrowth(delta);
         bool replaced = table.TryUpdate(key, entry, old);
-        if (reserved)
-        {
-            if (!replaced)
-            {
-                _engine.Release(removesEntry: false, delta);
-            }
-
-            _engine.Settle();
-        }
-        else if (replaced && delta < 0)
-        {
-            _engine.Release(removesEntry: false, -delta);
-        }
-
+        SettleResize(delta, replaced);
         if (!replaced)
         {
             return false;
@@ -696,7 +741,7 @@ internal sealed partial class MemoryKvStore : KvStoreBase
     }
 
     private static MemoryEntry NewEntry(KvValue value, long expiresAtTicks, byte[]? metadata, long version) =>
-        MemoryEntry.Create(value.Payload!, value.Decoded, expiresAtTicks, metadata, version);
+        MemoryEntry.Create(value.PayloadSource!, value.Decoded, expiresAtTicks, metadata, version);
 
     /// <summary>
     /// One key of a multi-key write: the table (<see langword="null"/> when the namespace has none, so there is nothing
@@ -743,6 +788,8 @@ internal sealed partial class MemoryKvStore : KvStoreBase
                     var pending = new PendingEntry(current);
                     if (table.TryUpdate(key, pending, current))
                     {
+                        // No increment lands on the claimed entry any more: what the write sees of it is final.
+                        current.Seal();
                         return new Claim(table, key, pending, now);
                     }
                 }
