@@ -412,12 +412,14 @@ public abstract partial class KvStoreBase : IAtomicKvStore
         string operation, Func<KvStoreBase, TState, CancellationToken, ValueTask> core, TState state, CancellationToken cancellationToken) =>
         EnabledMetrics is { } metrics ? Measure(metrics, operation, core, state, cancellationToken) : Invoke(core, state, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T?> AwaitGetAsync<T>(ValueTask<KvValue> read, JsonTypeInfo<T>? typeInfo)
     {
         KvValue value = await read.ConfigureAwait(false);
         return typeInfo is null ? Serializer.Deserialize<T>(value) : Serializer.Deserialize(value, typeInfo);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<KvEntry<T>?> AwaitEntryAsync<T>(ValueTask<KvValue> read, JsonTypeInfo<T>? typeInfo)
     {
         KvValue value = await read.ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Kv;
 
@@ -107,6 +108,7 @@ public abstract partial class KvStoreBase
         return pending;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<KvValue> AwaitRead(KvMetrics metrics, OperationScope scope, ValueTask<KvValue> read)
     {
         KvValue value;
@@ -169,6 +171,7 @@ public abstract partial class KvStoreBase
         return pending;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResult> AwaitMeasured<TResult>(KvMetrics metrics, OperationScope scope, ValueTask<TResult> task)
     {
         TResult result;
@@ -216,6 +219,7 @@ public abstract partial class KvStoreBase
         return pending;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitMeasured(KvMetrics metrics, OperationScope scope, ValueTask task)
     {
         try
