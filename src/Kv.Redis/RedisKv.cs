@@ -114,12 +114,21 @@ public sealed class RedisKv : AtomicKvAdaptor, IAsyncDisposable, IDisposable
         {
             return await RedisLayoutMigration.MigrateAsync(this, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not KvException && ex is not OperationCanceledException && IsStoreFailure(ex))
+        catch (Exception ex)
         {
-            // The SCAN and HSCAN enumerations fail with the client's own exceptions.
-            throw Failed(RedisLayoutMigration.Operation, ex);
+            // The SCAN and HSCAN enumerations fail with the client's own exceptions: translated as every call's are.
+            Exception error = Translate(RedisLayoutMigration.Operation, ex, cancellationToken);
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
         }
     }
+
+    /// <summary>The connection's database, once connected (a failed connect throws <see cref="KvException"/>).</summary>
+    internal Task<IDatabase> GetDatabaseAsync() => _connection.GetDatabaseAsync();
 
     /// <inheritdoc />
     public override IAtomicKvStore Namespace(string name)

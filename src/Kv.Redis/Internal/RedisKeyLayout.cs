@@ -22,7 +22,6 @@ internal sealed class RedisKeyLayout
 
     public RedisKeyLayout(string instanceName, string namespacePath)
     {
-        NamespacePath = namespacePath;
         int separator = namespacePath.IndexOf(KvKeyLayout.NamespaceSeparator, StringComparison.Ordinal);
         Root = separator < 0 ? namespacePath : namespacePath[..separator];
         string rest = separator < 0 ? string.Empty : namespacePath[separator..];
@@ -30,9 +29,6 @@ internal sealed class RedisKeyLayout
         KeyPrefix = rootPrefix + rest + KvKeyLayout.KeySeparator;
         Version = rootPrefix + KvKeyLayout.KeySeparator + ReservedPrefix + "ver";
     }
-
-    /// <summary>The namespace path, e.g. <c>sessions:admin</c>.</summary>
-    public string NamespacePath { get; }
 
     /// <summary>The top-level namespace name.</summary>
     public string Root { get; }

@@ -14,7 +14,7 @@ internal sealed partial class RedisKvStore
     protected override void SetCore(string key, KvValue value, TimeSpan? ttl) =>
         _kv.Execute(
             KvOperationNames.Set,
-            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
+            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value), Ttl: Expiry(ttl)),
             static (db, s) => db.StringSet(s.Key, s.Value, s.Ttl, When.Always, CommandFlags.DemandMaster));
 
     protected override bool DeleteCore(string key) =>

@@ -65,14 +65,14 @@ internal sealed partial class RedisKvStore : KvStoreBase
     protected override async ValueTask SetCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         await _kv.ExecuteAsync(
             KvOperationNames.Set,
-            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
+            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value), Ttl: Expiry(ttl)),
             static (db, s) => db.StringSetAsync(s.Key, s.Value, s.Ttl, When.Always, CommandFlags.DemandMaster),
             cancellationToken).ConfigureAwait(false);
 
     protected override ValueTask<bool> SetIfNotExistsCoreAsync(string key, KvValue value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         _kv.ExecuteAsync(
             KvOperationNames.SetIfNotExists,
-            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value.Payload!, value.Metadata), Ttl: Expiry(ttl)),
+            (Key: PhysicalKey(key), Value: (RedisValue)RedisValueFormat.Pack(value), Ttl: Expiry(ttl)),
             static (db, s) => db.StringSetAsync(s.Key, s.Value, s.Ttl, When.NotExists, CommandFlags.DemandMaster),
             cancellationToken);
 
@@ -110,19 +110,18 @@ internal sealed partial class RedisKvStore : KvStoreBase
             }
             catch (RedisServerException ex) when (IsIntegerRefusal(ex))
             {
-                return ParseIncrement(await EvaluateAsync(db, RedisScripts.IncrementCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false));
-            }
-        }
-        else
-        {
-            RedisResult result = await EvaluateAsync(db, RedisScripts.IncrementOrCreateCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false);
-            if ((RedisResult[]?)result is not [var status] || (string?)status != RedisScripts.Refused)
-            {
-                return ParseIncrement(result);
+                return await ExplainAsync().ConfigureAwait(false);
             }
         }
 
-        return ParseIncrement(await EvaluateAsync(db, RedisScripts.IncrementCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false));
+        RedisResult result = await EvaluateAsync(db, RedisScripts.IncrementOrCreateCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false);
+        return (RedisResult[]?)result is [var status] && (string?)status == RedisScripts.Refused
+            ? await ExplainAsync().ConfigureAwait(false)
+            : ParseIncrement(result);
+
+        // Refused: nothing changed; the full script adds to a value with a header, or says why it cannot.
+        async Task<long> ExplainAsync() =>
+            ParseIncrement(await EvaluateAsync(db, RedisScripts.IncrementCall(key, amount, ttl, meta), CommandFlags.DemandMaster).ConfigureAwait(false));
     }
 
     // INCRBY's refusals: Redis says "value is not an integer or out of range" or "increment or decrement would overflow";
@@ -164,7 +163,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             var pairs = new KeyValuePair<RedisKey, RedisValue>[items.Length];
             for (int i = 0; i < items.Length; i++)
             {
-                pairs[i] = new(PhysicalKey(items[i].Key), RedisValueFormat.Pack(items[i].Value.Payload!, items[i].Value.Metadata));
+                pairs[i] = new(PhysicalKey(items[i].Key), RedisValueFormat.Pack(items[i].Value));
             }
 
             await _kv.ExecuteAsync(KvOperationNames.SetMany, pairs, static (db, p) => db.StringSetAsync(p, When.Always, CommandFlags.DemandMaster), cancellationToken)
@@ -177,7 +176,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
         for (int i = 0; i < items.Length; i++)
         {
             keys[i] = PhysicalKey(items[i].Key);
-            values[i] = RedisValueFormat.Pack(items[i].Value.Payload!, items[i].Value.Metadata);
+            values[i] = RedisValueFormat.Pack(items[i].Value);
         }
 
         await EvaluateAsync(
@@ -220,10 +219,11 @@ internal sealed partial class RedisKvStore : KvStoreBase
         List<string> candidates = await CandidatesAsync(KvOperationNames.List, request, cancellationToken).ConfigureAwait(false);
         for (int start = 0; start < candidates.Count && keys.Count < request.Limit;)
         {
-            RedisKey[] chunk = NextChunk(candidates, ref start, request.Limit - keys.Count);
+            RedisKey[] chunk = Chunk(candidates, start, request.Limit - keys.Count);
             RedisResult described = await EvaluateAsync(
                 KvOperationNames.List, RedisScripts.DescribeCall(chunk, namesOnly: false), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
-            AddListed(keys, request.Limit, chunk, described);
+            AddListed(keys, request.Limit, candidates, start, described);
+            start += chunk.Length;
         }
 
         return keys;
@@ -240,36 +240,37 @@ internal sealed partial class RedisKvStore : KvStoreBase
         List<string> candidates = Candidates(KvOperationNames.List, request);
         for (int start = 0; start < candidates.Count && keys.Count < request.Limit;)
         {
-            RedisKey[] chunk = NextChunk(candidates, ref start, request.Limit - keys.Count);
-            AddListed(keys, request.Limit, chunk, Evaluate(KvOperationNames.List, RedisScripts.DescribeCall(chunk, namesOnly: false), CommandFlags.None));
+            RedisKey[] chunk = Chunk(candidates, start, request.Limit - keys.Count);
+            AddListed(keys, request.Limit, candidates, start, Evaluate(KvOperationNames.List, RedisScripts.DescribeCall(chunk, namesOnly: false), CommandFlags.None));
+            start += chunk.Length;
         }
 
         return keys;
     }
 
-    // The next keys to describe: as many as are still wanted, plus a few for keys that expire meanwhile.
-    private RedisKey[] NextChunk(List<string> candidates, ref int start, int wanted)
+    // The physical keys of the next candidates to ask about, from start: as many as are still wanted, plus a few for
+    // keys that expire meanwhile, at most MaxChunk.
+    private RedisKey[] Chunk(List<string> candidates, int start, int wanted)
     {
-        int count = Math.Min(candidates.Count - start, Math.Clamp(wanted + 8, 16, MaxChunk));
-        var chunk = new RedisKey[count];
-        for (int i = 0; i < count; i++)
+        var chunk = new RedisKey[Math.Min(candidates.Count - start, Math.Clamp(wanted + 8, 16, MaxChunk))];
+        for (int i = 0; i < chunk.Length; i++)
         {
             chunk[i] = PhysicalKey(candidates[start + i]);
         }
 
-        start += count;
         return chunk;
     }
 
-    // Adds the live keys of a Describe reply (PTTL and metadata per key), in order, up to the limit.
-    private void AddListed(List<KvKeyInfo> keys, int limit, RedisKey[] chunk, RedisResult described)
+    // Adds the live keys of a Describe reply (PTTL and metadata per key) about candidates[start..], in order, up to the
+    // limit.
+    private void AddListed(List<KvKeyInfo> keys, int limit, List<string> candidates, int start, RedisResult described)
     {
-        if ((RedisResult[]?)described is not { } reply || reply.Length != 2 * chunk.Length)
+        if ((RedisResult[]?)described is not { } reply || reply.Length % 2 != 0 || start + (reply.Length / 2) > candidates.Count)
         {
             throw UnexpectedReply(KvOperationNames.List);
         }
 
-        for (int i = 0; i < chunk.Length && keys.Count < limit; i++)
+        for (int i = 0; i < reply.Length / 2 && keys.Count < limit; i++)
         {
             long ttl = (long)reply[2 * i];
             if (ttl == -2)
@@ -278,7 +279,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             }
 
             byte[]? metadata = (byte[]?)reply[(2 * i) + 1];
-            keys.Add(new KvKeyInfo(KeyOf(chunk[i]), ExpiresAt(ttl), ParseMetadata(metadata is { Length: > 0 } ? metadata : null)));
+            keys.Add(new KvKeyInfo(candidates[start + i], ExpiresAt(ttl), ParseMetadata(metadata is { Length: > 0 } ? metadata : null)));
         }
     }
 
@@ -288,7 +289,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
         long count = 0;
         for (int start = 0; start < candidates.Count;)
         {
-            RedisKey[] chunk = NextChunk(candidates, ref start, MaxChunk);
+            RedisKey[] chunk = Chunk(candidates, start, MaxChunk);
             RedisResult described = await EvaluateAsync(
                 KvOperationNames.Count, RedisScripts.DescribeCall(chunk, namesOnly: true), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
             if ((RedisResult[]?)described is not { } reply || reply.Length != chunk.Length)
@@ -297,6 +298,7 @@ internal sealed partial class RedisKvStore : KvStoreBase
             }
 
             count += reply.Count(ttl => (long)ttl != -2);
+            start += chunk.Length;
         }
 
         return count;
@@ -304,11 +306,11 @@ internal sealed partial class RedisKvStore : KvStoreBase
 
     protected override async ValueTask<long[]> GetKeySizesCoreAsync(string[] keys, CancellationToken cancellationToken)
     {
-        RedisKey[] physical = Array.ConvertAll(keys, PhysicalKey);
-        RedisResult result = await EvaluateAsync(KvOperationNames.StorageSize, RedisScripts.SizesCall(physical), CommandFlags.None, static (_, r) => r, cancellationToken)
+        RedisResult result = await EvaluateAsync(
+            KvOperationNames.StorageSize, RedisScripts.SizesCall(Array.ConvertAll(keys, PhysicalKey)), CommandFlags.None, static (_, r) => r, cancellationToken)
             .ConfigureAwait(false);
         var sizes = new long[keys.Length];
-        ReadSizes(keys, result, (i, size) => sizes[i] = size);
+        ReadSizes(keys, 0, keys.Length, result, (i, size) => sizes[i] = size);
         return sizes;
     }
 
@@ -318,29 +320,29 @@ internal sealed partial class RedisKvStore : KvStoreBase
         long total = 0;
         for (int start = 0; start < candidates.Count;)
         {
-            int count = Math.Min(MaxChunk, candidates.Count - start);
-            string[] keys = candidates.GetRange(start, count).ToArray();
-            start += count;
+            RedisKey[] chunk = Chunk(candidates, start, MaxChunk);
             RedisResult result = await EvaluateAsync(
-                KvOperationNames.StorageSize, RedisScripts.SizesCall(Array.ConvertAll(keys, PhysicalKey)), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
-            ReadSizes(keys, result, (_, size) => total += Math.Max(0, size));
+                KvOperationNames.StorageSize, RedisScripts.SizesCall(chunk), CommandFlags.None, static (_, r) => r, cancellationToken).ConfigureAwait(false);
+            ReadSizes(candidates, start, chunk.Length, result, (_, size) => total += Math.Max(0, size));
+            start += chunk.Length;
         }
 
         return total;
     }
 
-    // Reads a Sizes reply (payload and metadata length per key, -1 for a missing key) as each key's entry size.
-    private static void ReadSizes(string[] keys, RedisResult result, Action<int, long> size)
+    // Reads a Sizes reply about keys[start..start + count] (payload and metadata length per key, -1 for a missing key) as
+    // each key's entry size, by its index in keys.
+    private static void ReadSizes(IReadOnlyList<string> keys, int start, int count, RedisResult result, Action<int, long> size)
     {
-        if ((RedisResult[]?)result is not { } reply || reply.Length != 2 * keys.Length)
+        if ((RedisResult[]?)result is not { } reply || reply.Length != 2 * count)
         {
             throw UnexpectedReply(KvOperationNames.StorageSize);
         }
 
-        for (int i = 0; i < keys.Length; i++)
+        for (int i = 0; i < count; i++)
         {
             long payload = (long)reply[2 * i];
-            size(i, payload < 0 ? -1 : EntrySize(keys[i], (int)payload, (int)(long)reply[(2 * i) + 1]));
+            size(start + i, payload < 0 ? -1 : EntrySize(keys[start + i], (int)payload, (int)(long)reply[(2 * i) + 1]));
         }
     }
 
@@ -525,8 +527,6 @@ internal sealed partial class RedisKvStore : KvStoreBase
         sorted.Sort(KvKeyComparer.Instance);
         return sorted;
     }
-
-    private string KeyOf(RedisKey physical) => ((string?)physical ?? string.Empty)[_layout.KeyPrefix.Length..];
 
     private RedisKey PhysicalKey(string key) => _layout.DataKey(key);
 

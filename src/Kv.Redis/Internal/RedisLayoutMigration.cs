@@ -29,7 +29,8 @@ internal static class RedisLayoutMigration
     {
         string instance = RedisKeyLayout.EscapeGlob(kv.InstanceName);
         string separator = KvKeyLayout.KeySeparator;
-        IReadOnlyList<RedisKey> indexes = await FindAsync(kv, instance + "{*" + separator + Records, cancellationToken).ConfigureAwait(false);
+        IDatabase db = await kv.GetDatabaseAsync().ConfigureAwait(false);
+        IReadOnlyList<RedisKey> indexes = await FindAsync(db, instance + "{*" + separator + Records, cancellationToken).ConfigureAwait(false);
         long migrated = 0;
         foreach (RedisKey index in indexes)
         {
@@ -40,9 +41,7 @@ internal static class RedisLayoutMigration
 
             var keys = new List<RedisKey>(Batch);
             var records = new List<RedisValue>(Batch);
-            IAsyncEnumerable<HashEntry> entries = await kv.ExecuteAsync(
-                Operation, index, static (db, k) => Task.FromResult(db.HashScanAsync(k, pageSize: Batch)), cancellationToken).ConfigureAwait(false);
-            await foreach (HashEntry entry in entries.WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (HashEntry entry in db.HashScanAsync(index, pageSize: Batch).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 keys.Add(prefix + (string?)entry.Name);
                 records.Add(entry.Value);
@@ -58,7 +57,7 @@ internal static class RedisLayoutMigration
                 .ConfigureAwait(false);
         }
 
-        var sets = new List<RedisKey>(await FindAsync(kv, instance + "{*}" + separator + "__kv:ns", cancellationToken).ConfigureAwait(false))
+        var sets = new List<RedisKey>(await FindAsync(db, instance + "{*}" + separator + "__kv:ns", cancellationToken).ConfigureAwait(false))
         {
             kv.InstanceName + "__kv:roots",
         };
@@ -103,17 +102,12 @@ internal static class RedisLayoutMigration
     }
 
     // The keys matching a SCAN pattern on every primary.
-    private static async ValueTask<IReadOnlyList<RedisKey>> FindAsync(RedisKv kv, string pattern, CancellationToken cancellationToken)
+    private static async ValueTask<IReadOnlyList<RedisKey>> FindAsync(IDatabase db, string pattern, CancellationToken cancellationToken)
     {
-        IServer[] primaries = await kv.ExecuteAsync(
-            Operation,
-            0,
-            static (db, _) => Task.FromResult(db.Multiplexer.GetServers().Where(s => !s.IsReplica).ToArray()),
-            cancellationToken).ConfigureAwait(false);
         var found = new HashSet<RedisKey>();
-        foreach (IServer server in primaries)
+        foreach (IServer server in db.Multiplexer.GetServers().Where(s => !s.IsReplica))
         {
-            await foreach (RedisKey key in server.KeysAsync(pattern: pattern, pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (RedisKey key in server.KeysAsync(db.Database, pattern, pageSize: 1000).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 found.Add(key);
             }

@@ -82,33 +82,22 @@ internal static class RedisScripts
         """);
 
     /// <summary>
-    /// Creates a missing key with <c>by</c>, the TTL (ms, or empty) and the metadata (or empty), or adds <c>by</c> to a
-    /// 64-bit integer, keeping its TTL and metadata. Returns { 'ok', new value as a string } (a string: Lua numbers are
-    /// doubles), { 'not-numeric' } or { 'overflow' }; in the last two cases nothing changed.
+    /// The increment after <c>INCRBY</c> or <see cref="IncrementOrCreate"/> refused the value: adds <c>by</c> to a value
+    /// with a header (keeping its TTL and metadata), or tells why it cannot. A key deleted in between is created with
+    /// <c>by</c>, the TTL (ms, or empty) and the metadata (or empty). Returns { 'ok', new value as a string } (a string: Lua
+    /// numbers are doubles), { 'not-numeric' } or { 'overflow' }; in the last two cases nothing changed.
     /// </summary>
-    /// <remarks>A plain increment is a bare <c>INCRBY</c>, one with a TTL-on-create or metadata <see cref="IncrementOrCreate"/>;
-    /// this script runs after either was refused (a value with a header, or not an integer), to do the work or tell
-    /// why.</remarks>
     public static readonly RedisScript Increment = new(nameof(Increment), keys: "data", args: "by ttl meta", """
-        local created
-        if ttl == '' then
-          created = redis.call('SET', data, pack_value('', meta, by), 'NX')
-        else
-          created = redis.call('SET', data, pack_value('', meta, by), 'NX', 'PX', ttl)
-        end
-        if created then
+        local stored = redis.call('GET', data)
+        if not stored then
+          if ttl == '' then
+            redis.call('SET', data, pack_value('', meta, by))
+          else
+            redis.call('SET', data, pack_value('', meta, by), 'PX', ttl)
+          end
           return { 'ok', by }
         end
-        -- INCRBY keeps the TTL and takes exactly the integer grammar of KvValueSerializer.TryParseInteger (Redis 7 and
-        -- Garnet 2.2.8 alike; RedisKvKeyLayoutTests). It fails on a value with a header: that one is added here.
-        local result = redis.pcall('INCRBY', data, by)
-        if type(result) == 'number' then
-          if result >= 9007199254740992 or result <= -9007199254740992 then
-            return { 'ok', redis.call('GET', data) }
-          end
-          return { 'ok', int(result) }
-        end
-        local _, stored_meta, payload = unpack_value(redis.call('GET', data))
+        local _, stored_meta, payload = unpack_value(stored)
         local sum, problem = add(payload, by)
         if not sum then
           return { problem }

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 
 namespace Kv.Internal;
 
@@ -21,29 +22,22 @@ internal static class RedisValueFormat
     /// <summary>The first byte of a header.</summary>
     public const byte HeaderMarker = 0xFE;
 
-    /// <summary>The stored form of a payload with optional metadata and no version.</summary>
-    public static byte[] Pack(byte[] payload, byte[]? metadata) =>
-        metadata is null ? payload : Pack(payload, metadata, version: 0);
-
-    /// <summary>The stored form of a payload with metadata (or none) and a version (0 for none).</summary>
-    public static byte[] Pack(byte[] payload, byte[]? metadata, long version)
+    /// <summary>
+    /// The stored form of a value Kv writes with a single command: its payload, behind a header without a version when
+    /// it has metadata. (Versions are written by the scripts, with <c>pack_value</c>.)
+    /// </summary>
+    public static byte[] Pack(in KvValue value)
     {
-        metadata ??= [];
-        if (metadata.Length == 0 && version == 0)
+        byte[] payload = value.Payload!;
+        if (value.Metadata is not { } metadata)
         {
             return payload;
         }
 
-        string numbers = version == 0
-            ? string.Create(CultureInfo.InvariantCulture, $":{metadata.Length}:")
-            : string.Create(CultureInfo.InvariantCulture, $"{version}:{metadata.Length}:");
+        string numbers = string.Create(CultureInfo.InvariantCulture, $":{metadata.Length}:");
         byte[] stored = new byte[1 + numbers.Length + metadata.Length + payload.Length];
         stored[0] = HeaderMarker;
-        for (int i = 0; i < numbers.Length; i++)
-        {
-            stored[1 + i] = (byte)numbers[i];
-        }
-
+        Encoding.ASCII.GetBytes(numbers, stored.AsSpan(1));
         metadata.CopyTo(stored, 1 + numbers.Length);
         payload.CopyTo(stored, 1 + numbers.Length + metadata.Length);
         return stored;
